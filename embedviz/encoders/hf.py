@@ -1,0 +1,153 @@
+"""Hugging Face sentence models through ``text2vec.SentenceModel``.
+
+Loads a hub name (``shibing624/text2vec-base-chinese``) or a local folder, on the GPU when
+torch sees one. With no network a hub name that is not already cached fails at once with a
+message asking for a local folder, instead of huggingface_hub retrying for most of a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ._base import Encoder, ModelLoadError
+
+log = logging.getLogger(__name__)
+
+#: How long the one reachability probe of the hub may take before we call it offline.
+HUB_PROBE_TIMEOUT_S = 5.0
+
+_PATH_LIKE = re.compile(r"^(\.{1,2}[\\/]|[\\/]|~|[A-Za-z]:[\\/])|\\")
+
+
+def pick_device(device: str | None = None) -> str:
+    """``device`` when given, else ``"cuda"`` when torch sees a GPU, else ``"cpu"``."""
+    if device:
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _hub_reachable(name: str) -> tuple[bool, str]:
+    """One quick request to the hub's model API; (reachable, why not)."""
+    import requests
+    from huggingface_hub import constants
+
+    url = f"{constants.ENDPOINT}/api/models/{name}"
+    try:
+        response = requests.head(url, timeout=HUB_PROBE_TIMEOUT_S, allow_redirects=True)
+    except requests.RequestException as err:
+        return False, f"cannot reach {constants.ENDPOINT} ({type(err).__name__})"
+    if response.status_code in (401, 404):
+        return False, (
+            f"{constants.ENDPOINT} has no public model named {name!r} "
+            f"(HTTP {response.status_code}); check the spelling"
+        )
+    return True, ""
+
+
+def resolve_model_location(name_or_path: str) -> str:
+    """Where to load a model from: a local folder, a cached hub snapshot, or the hub name.
+
+    Raises:
+        ModelLoadError: the folder does not exist or holds no model, or the name is not
+            cached and the hub cannot be reached.
+    """
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ModelLoadError(
+                f"{name_or_path} is a file. Give the folder that holds the model's config.json."
+            )
+        if not (path / "config.json").is_file():
+            raise ModelLoadError(
+                f"{name_or_path} holds no config.json, so it is not a Hugging Face model "
+                "folder. Give the folder that `save_pretrained` or "
+                "`huggingface-cli download NAME --local-dir FOLDER` wrote."
+            )
+        return str(path)
+    if _PATH_LIKE.search(name_or_path) or name_or_path.count("/") > 1:
+        raise ModelLoadError(f"There is no folder {name_or_path}. Check the path.")
+
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return snapshot_download(name_or_path, local_files_only=True)
+    except (LocalEntryNotFoundError, ValueError):
+        pass
+    fix = (
+        f"Download it where there is network (`huggingface-cli download {name_or_path} "
+        "--local-dir FOLDER`) and give FOLDER as the model, or pick the offline default "
+        "model 'use-multilingual'."
+    )
+    if _offline():
+        raise ModelLoadError(
+            f"{name_or_path!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is "
+            f"set, so it cannot be downloaded. {fix}"
+        )
+    reachable, why = _hub_reachable(name_or_path)
+    if not reachable:
+        raise ModelLoadError(f"Cannot download {name_or_path!r}: {why}. {fix}")
+    return name_or_path
+
+
+class Text2VecEncoder(Encoder):
+    """Any Hugging Face sentence model through ``text2vec.SentenceModel`` (mean pooling).
+
+    Args:
+        name_or_path: a hub name such as ``shibing624/text2vec-base-chinese`` or a local folder.
+        device: ``"cuda"``, ``"cpu"``; by default the GPU when torch sees one.
+        max_seq_length: tokens read per text; longer texts are truncated.
+    """
+
+    batch_size = 32
+
+    def __init__(
+        self,
+        name_or_path: str,
+        device: str | None = None,
+        max_seq_length: int = 256,
+        spec: str | None = None,
+    ):
+        location = resolve_model_location(name_or_path)
+        try:
+            from text2vec import SentenceModel
+        except ImportError as err:
+            raise ImportError(
+                "Hugging Face models need text2vec: pip install text2vec==1.3.8 requests six"
+            ) from err
+        self.device = pick_device(device)
+        try:
+            self._model = SentenceModel(location, max_seq_length=max_seq_length, device=self.device)
+        except OSError as err:
+            raise ModelLoadError(
+                f"Could not load {name_or_path!r}: {err}. Give a folder that holds a Hugging "
+                "Face model, or pick the offline default model 'use-multilingual'."
+            ) from err
+        self.spec = spec or f"text2vec:{name_or_path}"
+        self.name = Path(name_or_path).name or name_or_path
+        self.max_tokens = max_seq_length
+        log.info("loaded %s from %s on %s", name_or_path, location, self.device)
+
+    @property
+    def dim(self) -> int:
+        return int(self._model.bert.config.hidden_size)
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts, batch_size=len(texts), convert_to_numpy=True)
+
+    def count_truncated(self, texts) -> int:
+        if not texts:
+            return 0
+        ids = self._model.tokenizer(list(texts), truncation=False)["input_ids"]
+        return sum(len(i) > self.max_tokens for i in ids)

