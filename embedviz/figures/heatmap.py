@@ -73,6 +73,12 @@ def similarity_heatmap(
         title_text="" if show else f"{n} texts",
     )
     fig.update_yaxes(
-        tickvals=cats, ticktext=ticks, autorange="reversed", showticklabels=show, tickfont=tick_font
+        tickvals=cats,
+        ticktext=ticks,
+        autorange="reversed",
+        scaleanchor="x",
+        constrain="domain",
+        showticklabels=show,
+        tickfont=tick_font,
     )
     return fig

@@ -16,6 +16,31 @@ LABEL_POINTS_UP_TO = 30
 WEBGL_ABOVE = 3000
 
 
+def label_positions(coords: np.ndarray, near: float = 0.08) -> list[str]:
+    """Where each point's text label goes so that two close points' labels do not overlap.
+
+    A point whose nearest neighbour is close (within ``near`` of the plot's extent) and
+    above it gets its label below; every other label goes above.
+    """
+    xy = np.asarray(coords, dtype=np.float64)[:, :2]
+    span = np.ptp(xy, axis=0)
+    unit = (xy - xy.min(axis=0)) / np.where(span > 0, span, 1.0)
+    positions = []
+    for i in range(len(unit)):
+        d = np.linalg.norm(unit - unit[i], axis=1)
+        d[i] = np.inf
+        j = int(d.argmin()) if len(d) > 1 else i
+        below = j != i and d[j] < near and (unit[j, 1], j) > (unit[i, 1], i)
+        positions.append("bottom center" if below else "top center")
+    return positions
+
+
+def _padded_range(values: np.ndarray, pad: float = 0.15) -> list[float]:
+    lo, hi = float(values.min()), float(values.max())
+    margin = (hi - lo) * pad or 1.0
+    return [lo - margin, hi + margin]
+
+
 def projection_scatter(
     coords: np.ndarray,
     texts: Sequence[str],
@@ -58,6 +83,7 @@ def projection_scatter(
         ]
     )
     show_text = n <= LABEL_POINTS_UP_TO
+    positions = np.array(label_positions(coords) if show_text and dims == 2 else ["top center"] * n)
     trace_cls = go.Scatter3d if dims == 3 else (go.Scattergl if n > WEBGL_ABOVE else go.Scatter)
 
     fig = go.Figure()
@@ -87,7 +113,9 @@ def projection_scatter(
         if dims == 3:
             xyz["z"] = coords[idx, 2]
         else:
-            common["textposition"] = "top center"
+            common["textposition"] = positions[idx].tolist()
+            if trace_cls is go.Scatter:
+                common["cliponaxis"] = False  # labels of edge points may reach the margin
         fig.add_trace(trace_cls(**xyz, **common))
 
     fig.update_layout(
@@ -100,6 +128,11 @@ def projection_scatter(
             )
         )
     else:
-        fig.update_xaxes(title_text=axis_titles[0], zeroline=False)
-        fig.update_yaxes(title_text=axis_titles[1], zeroline=False)
+        # Padding keeps the labels of the outermost points inside the plot.
+        fig.update_xaxes(
+            title_text=axis_titles[0], zeroline=False, range=_padded_range(coords[:, 0])
+        )
+        fig.update_yaxes(
+            title_text=axis_titles[1], zeroline=False, range=_padded_range(coords[:, 1])
+        )
     return fig

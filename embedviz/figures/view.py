@@ -19,7 +19,10 @@ def scatter_title(method_name: str, n_texts: int, dims: int, model_name: str) ->
 
 
 def heatmap_title(n_texts: int) -> str:
-    return f"Cosine similarity of {n_texts} texts (ordered so that similar texts sit together)"
+    return (
+        f"Cosine similarity of {n_texts} texts"
+        "<br><sup>ordered so that similar texts sit together</sup>"
+    )
 
 
 def view_figures(

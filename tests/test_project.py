@@ -1,0 +1,121 @@
+"""Projections: every method in 2-D and 3-D, tiny inputs, seeds, structure kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embedviz.project import ClampWarning, make_projector, project
+
+FAST = ["pca", "tsne"]
+ALL = ["pca", "tsne", pytest.param("umap", marks=pytest.mark.slow)]
+
+
+@pytest.fixture
+def tiny():
+    return np.random.default_rng(1).normal(size=(4, 24)).astype(np.float32)
+
+
+@pytest.mark.parametrize("method", ALL)
+@pytest.mark.parametrize("dims", [2, 3])
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_one_to_four_texts_give_finite_coordinates(method, dims, n, tiny):
+    p = project(tiny[:n], method, dims)
+    assert p.coords.shape == (n, dims) and p.coords.dtype == np.float32
+    assert np.isfinite(p.coords).all()
+    assert len(p.axis_titles) == dims
+    if n >= 2:
+        # Distinct texts get distinct points.
+        assert np.linalg.norm(p.coords[0] - p.coords[1]) > 1e-6
+
+
+def test_clamps_are_reported_not_raised(tiny):
+    assert "drawn at the origin" in project(tiny[:1], "pca").warnings[0]
+    assert project(tiny, "tsne", perplexity=30).warnings == [
+        "t-SNE perplexity 30 is too high for 4 texts; lowered to 1 (at most (n - 1) / 3)."
+    ]
+    assert project(tiny, "tsne", perplexity=1).warnings == []
+    assert project(tiny, "pca").warnings == []
+
+
+@pytest.mark.slow
+def test_umap_clamps_neighbours_and_places_two_texts_by_pca(tiny):
+    assert project(tiny, "umap", n_neighbors=15).warnings == [
+        "UMAP n_neighbors 15 is too large for 4 texts; lowered to 3."
+    ]
+    two = project(tiny[:2], "umap")
+    assert "at least 3 texts" in two.warnings[0]
+    exact = np.linalg.norm(tiny[0] / np.linalg.norm(tiny[0]) - tiny[1] / np.linalg.norm(tiny[1]))
+    assert np.linalg.norm(two.coords[0] - two.coords[1]) == pytest.approx(exact, rel=1e-4)
+
+
+def test_clamp_warning_is_a_warning_for_library_users(tiny):
+    with pytest.warns(ClampWarning, match="perplexity"):
+        make_projector("tsne").fit(tiny)
+
+
+@pytest.mark.parametrize("method", ALL)
+def test_same_seed_same_picture(method, clusters):
+    X, _ = clusters
+    a = project(X, method, random_state=7).coords
+    b = project(X, method, random_state=7).coords
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_umap_seed_changes_the_picture(clusters):
+    # t-SNE starts from PCA, so its picture does not depend on the seed; UMAP's does.
+    X, _ = clusters
+    assert not np.allclose(
+        project(X, "umap", random_state=1).coords, project(X, "umap", random_state=2).coords
+    )
+
+
+@pytest.mark.parametrize("method", ALL)
+@pytest.mark.parametrize("dims", [2, 3])
+def test_groups_stay_together(method, dims, clusters):
+    X, groups = clusters
+    Y = project(X, method, dims).coords
+    D = np.linalg.norm(Y[:, None] - Y[None], axis=-1)
+    np.fill_diagonal(D, np.inf)
+    nearest = D.argmin(axis=1)
+    # t-SNE in 3-D on 30 points can strand a point or two (it moves with the exact
+    # perplexity); at least 90% of nearest neighbours must share the point's group.
+    assert (groups[nearest] == groups).mean() >= 0.9
+
+
+def test_pca_axes_say_how_much_variance_they_hold(clusters):
+    X, _ = clusters
+    p = project(X, "pca", 3)
+    assert p.axis_titles[0].startswith("PC1 (") and p.axis_titles[0].endswith("of variance)")
+    projector = make_projector("pca", 3).fit(X)
+    ratios = projector.explained_variance_ratio_
+    assert ratios[0] >= ratios[1] >= ratios[2] > 0 and ratios.sum() <= 1
+
+
+def test_zero_vectors_and_duplicates_do_not_break_projection(clusters):
+    X, _ = clusters
+    X = np.vstack([X, np.zeros((1, X.shape[1]), np.float32), X[:1]])
+    for method in FAST:
+        assert np.isfinite(project(X, method).coords).all()
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: make_projector("mds"), r"Unknown projection 'mds'. Use one of: pca, tsne, umap"),
+        (lambda: make_projector("pca", 4), r"n_components must be 2 or 3, got 4"),
+        (lambda: make_projector("pca", perplexity=5), r"PCA does not take these parameters"),
+        (lambda: project(np.ones((3, 4)), "tsne", perplexity=0), r"perplexity must be positive"),
+        (
+            lambda: project(np.ones((3, 4)), "umap", n_neighbors=1),
+            r"n_neighbors must be at least 2",
+        ),
+        (lambda: project(np.zeros((0, 4)), "pca"), r"no texts to project"),
+        (lambda: project(np.full((3, 4), np.nan), "pca"), r"NaN or infinity"),
+        (lambda: project(np.ones(4), "pca"), r"2-D array"),
+    ],
+)
+def test_bad_parameters_name_the_fix(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

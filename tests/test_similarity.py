@@ -1,0 +1,63 @@
+"""Cosine similarity, the similar-together order, and the most similar pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embedviz.similarity import cosine_matrix, pair_frame, similarity_order, top_pairs
+
+
+def test_cosine_of_known_vectors():
+    X = np.array([[1, 0], [1, 1], [0, 2], [-3, 0]], dtype=np.float32)
+    S = cosine_matrix(X)
+    assert S.dtype == np.float32
+    np.testing.assert_allclose(S[0], [1, 2**-0.5, 0, -1], atol=1e-6)
+    np.testing.assert_allclose(S, S.T)
+
+
+def test_zero_vector_is_similar_to_nothing():
+    S = cosine_matrix(np.array([[0, 0], [1, 0]], dtype=np.float32))
+    np.testing.assert_array_equal(S, [[0, 0], [0, 1]])
+
+
+def test_order_puts_each_group_in_one_run(clusters):
+    X, groups = clusters
+    shuffle = np.random.default_rng(3).permutation(len(X))
+    X, groups = X[shuffle], groups[shuffle]
+    order = similarity_order(cosine_matrix(X))
+    assert sorted(order) == list(range(len(X)))
+    runs = np.count_nonzero(np.diff(groups[order])) + 1
+    assert runs == 3
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_order_of_tiny_inputs(n):
+    assert list(similarity_order(np.eye(n, dtype=np.float32))) == list(range(n))
+
+
+def test_top_pairs_are_distinct_and_sorted(use_encoder, seed_texts):
+    S = cosine_matrix(use_encoder.encode(seed_texts))
+    pairs = top_pairs(S, seed_texts, k=3)
+    assert list(pairs["rank"]) == [1, 2, 3]
+    assert (pairs.iloc[0]["text_a"], pairs.iloc[0]["text_b"]) == (seed_texts[0], seed_texts[1])
+    assert pairs["cosine"].is_monotonic_decreasing
+    assert (pairs["i"] < pairs["j"]).all()
+
+
+def test_all_pairs_when_k_is_large_and_none_for_one_text():
+    S = cosine_matrix(np.eye(4, dtype=np.float32) + 0.1)
+    assert len(pair_frame(S, list("abcd"), k=100)) == 6
+    assert len(pair_frame(S, list("abcd"))) == 6
+    assert pair_frame(np.ones((1, 1), np.float32), ["a"]).empty
+
+
+def test_duplicates_pair_at_cosine_one():
+    X = np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32)
+    pairs = top_pairs(cosine_matrix(X), ["花呗", "花呗", "天气"], k=1)
+    assert pairs.iloc[0]["cosine"] == 1.0 and pairs.iloc[0]["text_a"] == "花呗"
+
+
+def test_texts_must_match_rows():
+    with pytest.raises(ValueError, match="3 rows of similarities but 2 texts"):
+        pair_frame(np.eye(3, dtype=np.float32), ["a", "b"])
