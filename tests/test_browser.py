@@ -143,3 +143,31 @@ def test_paste_see_both_plots_download_and_open_offline(server, browser, tmp_pat
     view.screenshot(path=str(ARTIFACTS / "exported_html.png"), full_page=True)
     offline.close()
     context.close()
+
+
+def test_upload_gbk_semicolon_csv_and_colour_by_label(server, browser, tmp_path):
+    rows = [
+        ("如何更换花呗绑定银行卡", "支付"),
+        ("花呗更改绑定银行卡", "支付"),
+        ("明天北京会下雨吗", "天气"),
+        ("今天上海气温多少度", "天气"),
+        ("", "空"),
+    ]
+    upload = tmp_path / "问题.csv"
+    upload.write_bytes(("问题;类别\n" + "\n".join(f"{t};{c}" for t, c in rows)).encode("gbk"))
+    page = browser.new_page(viewport={"width": 1500, "height": 1300})
+    page.goto(server)
+    page.get_by_text("Upload a file").click()
+    page.locator("input[type=file]").set_input_files(str(upload))
+    page.get_by_text("Read 5 rows; kept 4 texts; skipped 1 (1 empty cell; rows 5).").wait_for(
+        timeout=60_000
+    )
+    assert page.get_by_text("Read 问题.csv as GB18030 (GBK).").is_visible()
+    assert page.get_by_text("Columns are separated by ';'.").is_visible()
+    page.get_by_label("Colour by (optional label column)").click()
+    page.get_by_role("option", name="类别").click()
+    page.locator(".js-plotly-plot .legend .traces").nth(1).wait_for(timeout=60_000)
+    legend = page.locator(".js-plotly-plot .legend .traces text").all_text_contents()
+    assert set(legend) == {"支付", "天气"}
+    page.screenshot(path=str(ARTIFACTS / "app_upload_gbk.png"), full_page=True)
+    page.close()

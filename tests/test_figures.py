@@ -123,3 +123,16 @@ def test_view_titles_say_method_model_and_count(seed_texts):
 def test_scatter_rejects_wrong_shapes(bad):
     with pytest.raises(ValueError):
         projection_scatter(bad, ["a", "b", "c"])
+
+
+def test_many_labels_share_one_grey_group_but_hover_names_each():
+    from embedviz.figures.scatter import MAX_COLOURED_LABELS, OTHER_COLOUR
+
+    labels = [f"类{i}" for i in range(30)] + ["类0"] * 5
+    fig = projection_scatter(np.zeros((35, 2)), [f"t{i}" for i in range(35)], labels=labels)
+    assert len(fig.data) == MAX_COLOURED_LABELS
+    assert fig.data[0].name == "类0" and len(fig.data[0].x) == 6
+    other = fig.data[-1]
+    assert other.name == "11 other labels" and other.marker.color == OTHER_COLOUR
+    assert sum(len(t.x) for t in fig.data) == 35
+    assert {c[2] for c in other.customdata} == {f"类{i}" for i in range(19, 30)}

@@ -14,6 +14,26 @@ from ._style import BASE_LAYOUT, PALETTE, short_label, wrap_text
 LABEL_POINTS_UP_TO = 30
 #: Above this many points, 2-D scatters draw with WebGL.
 WEBGL_ABOVE = 3000
+#: At most this many colours; rarer labels share one grey group (hover still names each).
+MAX_COLOURED_LABELS = 20
+OTHER_COLOUR = "#b0b0b0"
+
+
+def label_groups(labels: Sequence[str]) -> list[tuple[str, str | None, np.ndarray]]:
+    """(legend name, colour or None, indices) per label, most frequent first.
+
+    Beyond :data:`MAX_COLOURED_LABELS` labels the rarer ones share one grey group named for
+    how many labels it holds.
+    """
+    values = np.asarray(labels, dtype=object)
+    counts = Counter(labels).most_common()
+    groups = [(lab, None, np.flatnonzero(values == lab)) for lab, _ in counts]
+    if len(groups) <= MAX_COLOURED_LABELS:
+        return groups
+    keep = MAX_COLOURED_LABELS - 1
+    rest = np.sort(np.concatenate([idx for _, _, idx in groups[keep:]]))
+    name = f"{len(groups) - keep} other labels"
+    return [*groups[:keep], (name, OTHER_COLOUR, rest)]
 
 
 def label_positions(coords: np.ndarray, near: float = 0.08) -> list[str]:
@@ -74,22 +94,15 @@ def projection_scatter(
         raise ValueError(f"coords must have 2 or 3 columns, got {dims}.")
     ids = list(ids) if ids is not None else list(range(1, n + 1))
     axis_titles = list(axis_titles or [f"dimension {i + 1}" for i in range(dims)])
-    groups = (
-        [(None, np.arange(n))]
-        if labels is None
-        else [
-            (lab, np.flatnonzero(np.asarray(labels, dtype=object) == lab))
-            for lab, _ in Counter(labels).most_common()
-        ]
-    )
+    groups = [(None, None, np.arange(n))] if labels is None else label_groups(labels)
     show_text = n <= LABEL_POINTS_UP_TO
     positions = np.array(label_positions(coords) if show_text and dims == 2 else ["top center"] * n)
     trace_cls = go.Scatter3d if dims == 3 else (go.Scattergl if n > WEBGL_ABOVE else go.Scatter)
 
     fig = go.Figure()
-    for k, (label, idx) in enumerate(groups):
+    for k, (label, colour, idx) in enumerate(groups):
         custom = np.array(
-            [[ids[i], wrap_text(texts[i]), "" if label is None else label] for i in idx],
+            [[ids[i], wrap_text(texts[i]), "" if labels is None else labels[i]] for i in idx],
             dtype=object,
         ).reshape(len(idx), 3)
         head = "<b>row %{customdata[0]}</b>"
@@ -104,7 +117,7 @@ def projection_scatter(
             showlegend=label is not None,
             marker=dict(
                 size=5 if dims == 3 else 9,
-                color=PALETTE[k % len(PALETTE)],
+                color=colour or PALETTE[k % len(PALETTE)],
                 opacity=0.85,
                 line=dict(width=0) if dims == 3 else dict(width=0.5, color="white"),
             ),

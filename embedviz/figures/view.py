@@ -10,8 +10,9 @@ import plotly.graph_objects as go
 from .heatmap import similarity_heatmap
 from .scatter import projection_scatter
 
-#: Above this many texts the full heatmap is not drawn (it would be tens of MB of HTML).
-MAX_HEATMAP_TEXTS = 1500
+#: Above this many texts the full heatmap is not drawn: a million cells is already ~6 MB of
+#: HTML and slow to draw.
+MAX_HEATMAP_TEXTS = 1000
 
 
 def scatter_title(method_name: str, n_texts: int, dims: int, model_name: str) -> str:
