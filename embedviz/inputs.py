@@ -131,7 +131,7 @@ def check_size(n_bytes: int, name: str) -> None:
 
 
 def decode_bytes(data: bytes, name: str = "the file") -> tuple[str, str]:
-    """Decode text whose encoding is unknown: UTF-8 (with or without BOM), UTF-16, GB18030/GBK.
+    """Decode text of unknown encoding: UTF-8 (with or without BOM), UTF-16, GB18030/GBK, Big5.
 
     Returns:
         (text, encoding name).
@@ -151,19 +151,51 @@ def decode_bytes(data: bytes, name: str = "the file") -> tuple[str, str]:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
         pass
-    # GB18030 is a superset of GBK and GB2312, the encodings Excel on Chinese Windows writes.
-    try:
-        return data.decode("gb18030"), "GB18030 (GBK)"
-    except UnicodeDecodeError:
-        pass
+    # Not UTF-8: most likely GB18030/GBK (Excel on simplified-Chinese Windows) or Big5
+    # (traditional). Either often decodes the other's bytes without error, into mojibake, so a
+    # clean decode proves nothing. Real text is made of common characters: GB2312's 6,763 for
+    # simplified Chinese, Big5's frequent block for traditional; mojibake is not.
+    candidates = {}
+    for codec in ("gb18030", "big5"):
+        try:
+            candidates[codec] = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    shares = {c: _common_share(t[:20000], c) for c, t in candidates.items()}
+    if shares:
+        codec = max(shares, key=lambda c: (shares[c], c == "gb18030"))
+        if shares[codec] >= 0.5:
+            return candidates[codec], _CODEC_NAMES[codec]
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    best = from_bytes(data[:65536]).best()
     if best is not None and best.encoding:
-        return str(best), best.encoding
+        try:
+            return data.decode(best.encoding), best.encoding
+        except (UnicodeDecodeError, LookupError):
+            pass
     raise InputError(
         f"Could not tell the text encoding of {name}. Save it as UTF-8 and upload it again."
     )
+
+
+_CODEC_NAMES = {"gb18030": "GB18030 (GBK)", "big5": "Big5"}
+
+
+def _common_share(text: str, codec: str) -> float:
+    """Share of the CJK characters in text that are common ones for that codec's script."""
+    cjk = [ch for ch in text if ord(ch) >= 0x2E80]
+    if not cjk:
+        return 1.0
+    common = 0
+    for ch in cjk:
+        try:
+            raw = ch.encode("gb2312" if codec == "gb18030" else "big5")
+        except UnicodeEncodeError:
+            continue
+        # Big5's frequently used characters are 0xA440-0xC67E.
+        common += codec == "gb18030" or (len(raw) == 2 and 0xA440 <= int.from_bytes(raw) <= 0xC67E)
+    return common / len(cjk)
 
 
 def _sniff_delimiter(sample: str, suffix: str) -> str:

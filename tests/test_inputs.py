@@ -43,6 +43,29 @@ def test_chinese_csv_in_every_common_encoding_reads_without_mojibake(encoding, d
     assert any(detected in note for note in batch.notes)
 
 
+def test_traditional_chinese_big5_is_not_read_as_gbk_mojibake():
+    text = "問題,類別\n如何更換花唄綁定銀行卡,支付\n明天台北會下雨嗎,天氣\n"
+    table = read_table(text.encode("big5"), "tw.csv")
+    assert table.encoding == "Big5"
+    assert texts_from_table(table, "問題").texts == ["如何更換花唄綁定銀行卡", "明天台北會下雨嗎"]
+
+
+@pytest.mark.parametrize("text", ["花呗\n", "如何办理银行卡\n哈里路大旋风\n", "天气,好\n"])
+def test_short_gbk_files_are_read_as_gbk(text):
+    assert decode_bytes(text.encode("gbk")) == (text, "GB18030 (GBK)")
+
+
+def test_western_latin1_file_is_not_read_as_chinese():
+    text = "name;city\nMüller;Köln\nJosé;Málaga\nFrançoise;Orléans\n"
+    decoded, encoding = decode_bytes(text.encode("cp1252"))
+    assert decoded == text, encoding
+
+
+def test_undecodable_bytes_ask_for_utf8():
+    with pytest.raises(InputError, match="Save it as UTF-8"):
+        decode_bytes(bytes(range(0x80, 0x100)) * 3)
+
+
 def test_bom_does_not_leak_into_the_first_column_name():
     table = read_table(table_bytes("utf-8-sig"), "texts.csv")
     assert list(table.frame.columns) == ["text", "topic"]
