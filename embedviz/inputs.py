@@ -14,15 +14,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import logging
 import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-
-log = logging.getLogger(__name__)
 
 #: Files larger than this are refused with a message; override with EMBEDVIZ_MAX_INPUT_MB.
 DEFAULT_MAX_INPUT_MB = 50.0

@@ -16,13 +16,10 @@ Example:
 
 from __future__ import annotations
 
-import logging
 import warnings
 from typing import Literal
 
 import numpy as np
-
-log = logging.getLogger(__name__)
 
 Method = Literal["pca", "tsne", "umap"]
 METHODS: tuple[Method, ...] = ("pca", "tsne", "umap")
