@@ -48,11 +48,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen(
+def start_streamlit(port: int) -> subprocess.Popen:
+    """`streamlit run` the app on 127.0.0.1:port, as a user would, with no hub access."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -65,22 +63,31 @@ def server():
             "--browser.gatherUsageStats=false",
         ],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+
+
+def wait_for_port(port: int, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
+            return True
         except OSError:
-            time.sleep(0.3)
-    else:
+            time.sleep(0.1)
+    return False
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    proc = start_streamlit(port)
+    if not wait_for_port(port):
         proc.kill()
         pytest.fail("streamlit did not start: " + proc.stdout.read().decode(errors="replace"))
-    yield url
+    yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=20)
 
