@@ -11,9 +11,26 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from embedviz.cluster import (
+    CLUSTER_METHODS,
+    CLUSTER_NAMES,
+    NOISE,
+    Clustering,
+    adjusted_rand,
+    cluster,
+    cluster_similarity,
+    ordered_similarities,
+    representatives,
+)
 from embedviz.encoders import DEFAULT_MODEL, KNOWN_MODELS, ModelLoadError, load_encoder
-from embedviz.export import coordinates_frame, csv_bytes, standalone_html
-from embedviz.figures.view import MAX_HEATMAP_TEXTS, view_figures
+from embedviz.export import coordinates_frame, csv_bytes, named_pairs, standalone_html
+from embedviz.figures.scatter import add_query_point
+from embedviz.figures.view import (
+    MAX_HEATMAP_TEXTS,
+    cluster_point_labels,
+    heatmap_title,
+    view_figures,
+)
 from embedviz.inputs import (
     InputError,
     TextBatch,
@@ -22,8 +39,10 @@ from embedviz.inputs import (
     texts_from_lines,
     texts_from_table,
 )
-from embedviz.project import DEFAULT_RANDOM_STATE, METHOD_NAMES, METHODS, project
-from embedviz.similarity import cosine_matrix, pair_frame, similarity_order
+from embedviz.keywords import keyword_labels
+from embedviz.project import DEFAULT_RANDOM_STATE, METHOD_NAMES, METHODS, Projection, project
+from embedviz.quality import NeighbourhoodScores, neighbourhood_scores
+from embedviz.similarity import pair_cosine, pair_frame, pairs_above, rank_by_query
 
 DATA_DIR = Path(__file__).parent / "data"
 SEED_TEXTS = "如何更换花呗绑定银行卡\n花呗更改绑定银行卡\n如何办理银行卡\n哈里路大旋风"
@@ -46,21 +65,36 @@ def get_encoder(spec: str):
 @st.cache_data(show_spinner=False, max_entries=16)
 def embed_texts(spec: str, texts: tuple[str, ...]) -> np.ndarray:
     # The bar is made inside the cached function so that a cache hit replays it cleanly.
-    bar = st.progress(0.0, text=f"Encoding {len(texts)} texts …")
+    bar = st.progress(0.0, text=f"Encoding {len(texts):,} texts …")
     X = get_encoder(spec).encode(
         texts,
         progress=lambda done, total: bar.progress(
-            done / total, text=f"Encoding {done} / {total} texts …"
+            done / total, text=f"Encoding {done:,} / {total:,} texts …"
         ),
     )
     bar.empty()
     return X
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def project_embeddings(X: np.ndarray, method: str, dims: int, params: tuple):
-    p = project(X, method, dims, **dict(params))
-    return p.coords, p.axis_titles, p.warnings, p.name
+@st.cache_resource(show_spinner=False, max_entries=8)
+def project_embeddings(X: np.ndarray, method: str, dims: int, params: tuple) -> Projection:
+    # A resource, not data: the fitted projector is kept to place search queries.
+    return project(X, method, dims, **dict(params))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cluster_embeddings(X: np.ndarray, method: str, k, params: tuple) -> Clustering:
+    return cluster(X, method, k, **dict(params))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cluster_names(texts: tuple[str, ...], labels: np.ndarray) -> dict[int, str]:
+    return keyword_labels(list(texts), labels)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def faithfulness(X: np.ndarray, coords: np.ndarray) -> NeighbourhoodScores:
+    return neighbourhood_scores(X, coords)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -73,9 +107,19 @@ def pair_table(S: np.ndarray, texts: tuple[str, ...], rows: tuple[int, ...]):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def similarities(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    S = cosine_matrix(X)
-    return S, similarity_order(S)
+def near_duplicates(X: np.ndarray, threshold: float, texts: tuple[str, ...], rows: tuple):
+    pairs, total = pairs_above(X, threshold, limit=MAX_PAIRS)
+    return named_pairs(pairs, texts, rows), total
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def heatmap_inputs(X: np.ndarray, labels: np.ndarray | None):
+    return ordered_similarities(X, labels)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def summary_inputs(X: np.ndarray, labels: np.ndarray):
+    return cluster_similarity(X, labels)
 
 
 # ---------------------------------------------------------------- widgets
@@ -142,6 +186,15 @@ def sidebar() -> tuple[str, str, int, dict]:
     return spec, method, dims, params
 
 
+def colour_by_new_label() -> None:
+    """Picking a label column colours the map by it; clearing it goes back to the default."""
+    label = st.session_state["label_column"]
+    if label == NO_LABEL:
+        st.session_state.pop("colour_by", None)
+    else:
+        st.session_state["colour_by"] = label
+
+
 def table_batch(data: bytes, name: str) -> tuple[TextBatch, str | None]:
     header = st.checkbox("First row names the columns", value=True, key="header")
     table = read_table(data, name, header=header)
@@ -155,6 +208,7 @@ def table_batch(data: bytes, name: str) -> tuple[TextBatch, str | None]:
         "Colour by (optional label column)",
         [NO_LABEL, *[c for c in columns if c != column]],
         key="label_column",
+        on_change=colour_by_new_label,
     )
     label = None if label == NO_LABEL else label
     return texts_from_table(table, column, label_column=label), label
@@ -182,6 +236,50 @@ def input_batch() -> tuple[TextBatch, str | None]:
     return table_batch((DATA_DIR / name).read_bytes(), name)
 
 
+def cluster_sidebar() -> tuple[str, object, dict]:
+    st.sidebar.header("Clusters")
+    method = st.sidebar.selectbox(
+        "Clustering (on the embeddings, not the map)",
+        CLUSTER_METHODS,
+        format_func=CLUSTER_NAMES.get,
+        key="cluster_method",
+    )
+    k: object = "auto"
+    params: dict = {}
+    if method in ("kmeans", "agglomerative"):
+        auto = st.sidebar.checkbox(
+            "Choose the number of clusters by silhouette", value=True, key="auto_k"
+        )
+        if not auto:
+            k = st.sidebar.slider("Number of clusters k", 2, 40, 5, key="k")
+    elif method == "hdbscan":
+        size = st.sidebar.number_input(
+            "min_cluster_size (0: chosen from the number of texts)",
+            min_value=0,
+            value=0,
+            step=1,
+            key="min_cluster_size",
+        )
+        params["min_cluster_size"] = int(size) or None
+    return method, k, params
+
+
+def selected_positions(event) -> list[int]:
+    """Positions in the texts of the points a box, lasso or click selected."""
+    if not event or not event.selection:
+        return []
+    chosen = []
+    for point in event.selection.get("points", []):
+        custom = point.get("customdata")
+        if custom is not None and len(custom) > 3:
+            chosen.append(int(custom[3]))
+    return sorted(set(chosen))
+
+
+def text_choice(rows, texts, i) -> str:
+    return f"row {rows[i]}: {texts[i][:60]}"
+
+
 # ---------------------------------------------------------------- page
 
 
@@ -190,9 +288,10 @@ def main() -> None:
     st.title("embedviz")
     st.caption(
         "See how your sentences relate: embeddings projected to a map, beside their "
-        "cosine similarities."
+        "cosine similarities, grouped into clusters."
     )
     spec, method, dims, params = sidebar()
+    cluster_method, k, cluster_params = cluster_sidebar()
 
     try:
         batch, label_name = input_batch()
@@ -221,63 +320,319 @@ def main() -> None:
                 "tokens; only their beginnings are encoded."
             )
 
-    X = embed_texts(spec, tuple(batch.texts))
+    texts, rows, n = batch.texts, batch.rows, len(batch.texts)
+    X = embed_texts(spec, tuple(texts))
     hint = " (the first UMAP in a new process compiles for up to a minute)" * (method == "umap")
     with st.spinner(f"Projecting with {METHOD_NAMES[method]}{hint} …"):
-        coords, axis_titles, clamp_warnings, method_name = project_embeddings(
-            X, method, dims, tuple(sorted(params.items()))
-        )
-    for message in clamp_warnings:
+        projection = project_embeddings(X, method, dims, tuple(sorted(params.items())))
+    with st.spinner(f"Clustering with {CLUSTER_NAMES[cluster_method]} …"):
+        try:
+            clustering = cluster_embeddings(
+                X, cluster_method, k, tuple(sorted(cluster_params.items()))
+            )
+        except ValueError as err:
+            st.error(str(err))
+            st.stop()
+    for message in [*projection.warnings, *clustering.warnings]:
         st.warning(message)
+    clustered = cluster_method != "none" and clustering.n_clusters > 1
+    names = cluster_names(tuple(texts), clustering.labels) if clustered else {}
+    scores = faithfulness(X, projection.coords)
 
-    n = len(batch.texts)
-    S = order = None
-    if n <= MAX_HEATMAP_TEXTS:
-        S, order = similarities(X)
+    # -- how far to trust the picture, how well the clusters match the user's labels
+    cols = st.columns(4)
+    if scores.trustworthiness is not None:
+        cols[0].metric(
+            "Trustworthiness",
+            f"{scores.trustworthiness:.2f}",
+            help="1.0: texts that look close on the map are close in the embedding space.",
+        )
+        cols[1].metric(
+            f"kNN recall (k = {scores.k})",
+            f"{scores.knn_recall:.2f}",
+            help="The share of each text's nearest neighbours (cosine) that stay among its "
+            "nearest on the map.",
+        )
+    if clustering.silhouette is not None:
+        cols[2].metric("Silhouette", f"{clustering.silhouette:.2f}")
+    ari = None
+    if batch.labels is not None and clustered:
+        ari = adjusted_rand(batch.labels, clustering.labels)
+        cols[3].metric(
+            f"Clusters vs {label_name} (ARI)",
+            f"{ari:.2f}",
+            help="Adjusted Rand index: 1 = the clusters are the label groups, 0 = chance.",
+        )
+    st.caption(f"{clustering.describe()} Map: {scores.describe()}.")
+
+    # -- search: the query's nearest texts, and where it falls on the map
+    q_col, k_col = st.columns([4, 1])
+    query = q_col.text_input(
+        "Search: type a sentence to find the most similar texts and place it on the map",
+        key="query",
+    ).strip()
+    top_k = k_col.number_input("Top k", 1, max(1, n), min(10, n), key="top_k")
+    hits = query_xy = None
+    if query:
+        q = embed_texts(spec, (query,))
+        top, cosines = rank_by_query(X, q[0], top_k=int(top_k))
+        hits = [(rows[i], texts[i], float(c)) for i, c in zip(top, cosines, strict=True)]
+        query_xy, placement_note = projection.place(q)
+        if placement_note:
+            st.caption(placement_note)
+
+    # -- the map and the heatmap
+    # The user's own label column first when they picked one, then the clusters.
+    colour_options = [label_name] if batch.labels is not None else []
+    if clustered:
+        colour_options.append("cluster")
+    colour_options.append("neighbourhood kept")
+    colour_by = st.radio("Colour points by", colour_options, horizontal=True, key="colour_by")
+    labels = values = None
+    if colour_by == "cluster":
+        labels = cluster_point_labels(clustering.labels, names)
+    elif colour_by == label_name:
+        labels = batch.labels
     else:
-        st.warning(
-            f"{n} texts: the full similarity heatmap is drawn up to "
-            f"{MAX_HEATMAP_TEXTS} texts, so it is left out."
-        )
-    scatter, heatmap = view_figures(
-        coords=coords,
-        axis_titles=axis_titles,
-        method_name=method_name,
-        model_name=encoder.name,
-        texts=batch.texts,
-        ids=batch.rows,
-        S=S,
-        order=order,
-        labels=batch.labels,
-        label_name=label_name or "label",
-    )
-
+        values = scores.per_point
     left, right = st.columns(2)
-    left.plotly_chart(scatter, theme=None, key="scatter")
-    if heatmap is not None:
-        right.plotly_chart(heatmap, theme=None, key="heatmap")
+    heatmap_slot = right.empty()
+    scatter, _ = view_figures(
+        coords=projection.coords,
+        axis_titles=projection.axis_titles,
+        method_name=projection.name,
+        model_name=encoder.name,
+        texts=texts,
+        ids=rows,
+        S=None,
+        order=None,
+        labels=labels,
+        label_name=colour_by,
+        values=values,
+        value_name=f"share of {scores.k} nearest kept",
+    )
+    if query_xy is not None:
+        add_query_point(scatter, query_xy[0], query)
+    event = left.plotly_chart(
+        scatter,
+        theme=None,
+        key="scatter",
+        on_select="rerun",
+        selection_mode=("box", "lasso", "points"),
+    )
+    left.caption(
+        "Drag a box or lasso over points to list them and see their heatmap; "
+        "double-click the map to clear the selection."
+    )
+    selection = selected_positions(event)
 
-    pairs = None
-    if S is not None and n > 1:
-        pairs = pair_table(S, tuple(batch.texts), tuple(batch.rows))
-        st.subheader("Most similar pairs")
-        st.dataframe(
-            pairs.head(TOP_PAIRS),
-            hide_index=True,
-            key="pairs",
-            column_config={
-                "cosine": st.column_config.ProgressColumn(
-                    "cosine", min_value=-1.0, max_value=1.0, format="%.3f"
-                )
-            },
+    shown = selection if selection else list(range(n))
+    what = "selected texts" if selection else "texts"
+    heatmap = None
+    if len(shown) <= MAX_HEATMAP_TEXTS:
+        idx = np.asarray(shown)
+        sub_labels = clustering.labels[idx] if clustered else None
+        S, order, boundaries = heatmap_inputs(X[idx], sub_labels)
+        _, heatmap = view_figures(
+            coords=projection.coords[idx],
+            axis_titles=projection.axis_titles,
+            method_name=projection.name,
+            model_name=encoder.name,
+            texts=[texts[i] for i in shown],
+            ids=[rows[i] for i in shown],
+            S=S,
+            order=order,
+            boundaries=boundaries,
         )
+        heatmap.update_layout(title_text=heatmap_title(len(shown), bool(boundaries), what))
+        heatmap_note = (
+            f"The heatmap shows the {len(selection):,} selected texts."
+            if selection
+            else "The heatmap shows all texts."
+        )
+    elif clustered:
+        M, ids, sizes = summary_inputs(X, clustering.labels)
+        _, heatmap = view_figures(
+            coords=projection.coords,
+            axis_titles=projection.axis_titles,
+            method_name=projection.name,
+            model_name=encoder.name,
+            texts=texts,
+            ids=rows,
+            S=None,
+            order=None,
+            cluster_summary=(M, [names[c] for c in ids], sizes),
+        )
+        heatmap_note = (
+            f"{len(shown):,} texts: the heatmap shows the mean similarity between clusters "
+            f"(the full heatmap is drawn up to {MAX_HEATMAP_TEXTS:,} texts; select fewer "
+            "points to see theirs)."
+        )
+    else:
+        heatmap_note = (
+            f"{len(shown):,} texts: no heatmap is drawn above {MAX_HEATMAP_TEXTS:,} texts. "
+            "Turn on clustering for the cluster summary, or select fewer points."
+        )
+    if heatmap is not None:
+        heatmap_slot.plotly_chart(heatmap, theme=None, key="heatmap")
+    right.caption(heatmap_note)
+
+    if hits:
+        st.subheader(f"Most similar to “{query}”")
+        st.dataframe(
+            {
+                "row": [h[0] for h in hits],
+                "text": [h[1] for h in hits],
+                "cosine": [round(h[2], 4) for h in hits],
+            },
+            hide_index=True,
+            key="hits",
+        )
+
+    if selection:
+        st.subheader(f"{len(selection):,} selected texts")
+        st.dataframe(
+            {
+                "row": [rows[i] for i in selection],
+                "text": [texts[i] for i in selection],
+                **(
+                    {"cluster": [labels_or(names, clustering.labels[i]) for i in selection]}
+                    if clustered
+                    else {}
+                ),
+            },
+            hide_index=True,
+            key="selected",
+        )
+
+    # -- any two texts side by side (heatmap cells cannot be clicked: streamlit#8933)
+    if len(shown) > 1:
+        with st.expander("Compare two texts"):
+            a_col, b_col = st.columns(2)
+            a = a_col.selectbox(
+                "Text A", shown, format_func=lambda i: text_choice(rows, texts, i), key="pick_a"
+            )
+            b = b_col.selectbox(
+                "Text B",
+                shown,
+                index=1,
+                format_func=lambda i: text_choice(rows, texts, i),
+                key="pick_b",
+            )
+            cosine = pair_cosine(X, a, b)
+            a_col.write(texts[a])
+            b_col.write(texts[b])
+            st.metric("cosine", f"{cosine:.3f}")
+
+    tabs = st.tabs(["Clusters", "Most similar pairs", "Near-duplicates", "Compare projections"])
+    with tabs[0]:
+        if clustered:
+            reps = representatives(X, clustering.labels, n=3)
+            ids = sorted(names, key=lambda c: (c == NOISE, c))
+            st.dataframe(
+                {
+                    "cluster": [c for c in ids],
+                    "keywords": [names[c] for c in ids],
+                    "texts": [int(np.sum(clustering.labels == c)) for c in ids],
+                    "closest to the centre": [" / ".join(texts[i] for i in reps[c]) for c in ids],
+                },
+                hide_index=True,
+                key="cluster_table",
+            )
+        else:
+            st.write("Pick a clustering in the sidebar to group the texts.")
+    pairs = None
+    with tabs[1]:
+        if 1 < n <= MAX_HEATMAP_TEXTS:
+            S_all, _, _ = heatmap_inputs(X, None)
+            pairs = pair_table(S_all, tuple(texts), tuple(rows))
+            st.dataframe(
+                pairs.head(TOP_PAIRS),
+                hide_index=True,
+                key="pairs",
+                column_config={
+                    "cosine": st.column_config.ProgressColumn(
+                        "cosine", min_value=-1.0, max_value=1.0, format="%.3f"
+                    )
+                },
+            )
+        elif n > MAX_HEATMAP_TEXTS:
+            st.write("Use Near-duplicates to list the most similar pairs of many texts.")
+    with tabs[2]:
+        threshold = st.slider(
+            "List every pair with cosine at least", 0.50, 1.00, 0.90, 0.01, key="dup_threshold"
+        )
+        dups, total = near_duplicates(X, threshold, tuple(texts), tuple(rows))
+        exact = int(np.sum(dups["cosine"] >= 0.9999)) if len(dups) else 0
+        message = (
+            f"{total:,} pairs with cosine ≥ {threshold:.2f} "
+            f"({exact:,} of them identical in meaning, ≥ 0.9999)."
+        )
+        if total > len(dups):
+            message += (
+                f" The table and CSV hold the {len(dups):,} most similar; raise the "
+                "threshold to list every pair."
+            )
+        st.write(message)
+        st.dataframe(dups.head(1000), hide_index=True, key="dups")
+        st.download_button(
+            "These pairs (CSV)",
+            lambda: csv_bytes(dups),
+            file_name=f"embedviz_pairs_above_{threshold:.2f}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key="download_dups",
+        )
+    with tabs[3]:
+        if st.toggle("Draw PCA, t-SNE and UMAP side by side with their scores", key="compare"):
+            compare_cols = st.columns(3)
+            for col, m in zip(compare_cols, METHODS, strict=True):
+                with st.spinner(f"{METHOD_NAMES[m]} …"):
+                    p = project_embeddings(X, m, 2, (("random_state", params["random_state"]),))
+                    sc = faithfulness(X, p.coords)
+                fig, _ = view_figures(
+                    coords=p.coords,
+                    axis_titles=p.axis_titles,
+                    method_name=p.name,
+                    model_name=encoder.name,
+                    texts=texts,
+                    ids=rows,
+                    S=None,
+                    order=None,
+                    labels=labels,
+                    label_name=colour_by,
+                    values=values,
+                    value_name=f"share of {scores.k} nearest kept",
+                )
+                fig.update_layout(
+                    title_text=f"{p.name}: {sc.describe()}", showlegend=False, height=420
+                )
+                col.plotly_chart(fig, theme=None, key=f"compare_{m}")
 
     st.subheader("Download")
-    notes = [batch.summary(), *clamp_warnings]
-    title = f"embedviz: {n} texts, {method_name} {dims}-D"
+    notes = [
+        batch.summary(),
+        *projection.warnings,
+        clustering.describe(),
+        f"Map: {scores.describe()}.",
+    ]
+    if ari is not None:
+        notes.append(f"Adjusted Rand index of the clusters against {label_name}: {ari:.2f}.")
+    title = f"embedviz: {n:,} texts, {projection.name} {dims}-D"
     figures = [f for f in (scatter, heatmap) if f is not None]
+    extra = {}
+    if clustered:
+        extra = {
+            "cluster": clustering.labels,
+            "cluster_keywords": [labels_or(names, c) for c in clustering.labels],
+        }
     coords_frame = coordinates_frame(
-        batch.texts, coords, rows=batch.rows, labels=batch.labels, label_name=label_name or "label"
+        texts,
+        projection.coords,
+        rows=rows,
+        labels=batch.labels,
+        label_name=label_name or "label",
+        extra={**extra, f"neighbours_kept_of_{scores.k}": np.round(scores.per_point, 3)},
     )
     # Callables: the files are built when a button is clicked, not on every rerun.
     c1, c2, c3 = st.columns(3)
@@ -290,7 +645,7 @@ def main() -> None:
         key="download_html",
     )
     c2.download_button(
-        "Coordinates (CSV)",
+        "Coordinates and clusters (CSV)",
         lambda: csv_bytes(coords_frame),
         file_name=f"embedviz_{method}_{dims}d_coordinates.csv",
         mime="text/csv",
@@ -309,6 +664,10 @@ def main() -> None:
             on_click="ignore",
             key="download_pairs",
         )
+
+
+def labels_or(names: dict[int, str], c) -> str:
+    return names.get(int(c), str(c))
 
 
 main()

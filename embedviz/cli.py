@@ -2,7 +2,9 @@
 
     embedviz embed INPUT --out FILE.npy [--column COL] [--model SPEC]
     embedviz plot  INPUT --out FILE.html [--column COL] [--label-column COL] [--model SPEC]
-                   [--method pca|tsne|umap] [--dims 2|3]
+                   [--method pca|tsne|umap] [--dims 2|3] [--cluster METHOD] [--k K]
+    embedviz search INPUT --query TEXT [--top-k K]
+    embedviz pairs INPUT --threshold T --out pairs.csv
 
 A bad input exits with status 2 and one line saying what is wrong and what to do.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cluster import CLUSTER_METHODS
 from .encoders import DEFAULT_MODEL, ModelLoadError
 from .inputs import InputError, TextBatch, read_path, texts_from_table
 from .project import DEFAULT_RANDOM_STATE, METHODS
@@ -74,10 +77,12 @@ def cmd_embed(args) -> int:
 
 
 def cmd_plot(args) -> int:
+    from .cluster import adjusted_rand, cluster, cluster_similarity, ordered_similarities
     from .export import coordinates_frame, csv_bytes, standalone_html
-    from .figures.view import MAX_HEATMAP_TEXTS, view_figures
+    from .figures.view import MAX_HEATMAP_TEXTS, cluster_point_labels, view_figures
+    from .keywords import keyword_labels
     from .project import project
-    from .similarity import cosine_matrix, similarity_order
+    from .quality import neighbourhood_scores
 
     batch = load_batch(args)
     encoder, X = encode_batch(batch, args.model)
@@ -88,16 +93,47 @@ def cmd_plot(args) -> int:
         params.update(n_neighbors=args.n_neighbors, min_dist=args.min_dist)
     _say(f"Projecting with {args.method} to {args.dims}-D ...")
     projection = project(X, args.method, args.dims, **params)
-    for warning in projection.warnings:
-        _say(warning)
-    S = order = None
     notes = [batch.summary(), *projection.warnings]
-    if len(batch.texts) <= MAX_HEATMAP_TEXTS:
-        S = cosine_matrix(X)
-        order = similarity_order(S)
+
+    _say(f"Clustering with {args.cluster} ...")
+    clustering = cluster(X, args.cluster, args.k or "auto")
+    clustered = args.cluster != "none" and clustering.n_clusters > 1
+    names = keyword_labels(batch.texts, clustering.labels) if clustered else {}
+    notes += [*clustering.warnings, clustering.describe()]
+    if clustered:
+        sizes = np.bincount(clustering.labels[clustering.labels >= 0])
+        notes += [
+            f"Cluster {c}: {names[c]} ({sizes[c]} texts)"
+            if c >= 0
+            else f"Noise: {clustering.n_noise} texts in no cluster"
+            for c in sorted(names, key=lambda c: (c < 0, c))
+        ]
+    scores = neighbourhood_scores(X, projection.coords)
+    notes.append(f"Map: {scores.describe()}.")
+    if batch.labels is not None and clustered:
+        ari = adjusted_rand(batch.labels, clustering.labels)
+        notes.append(f"Adjusted Rand index of the clusters against {args.label_column}: {ari:.2f}")
+    for note in notes[1:]:
+        _say(note)
+
+    n = len(batch.texts)
+    S = order = summary = None
+    boundaries: list[int] = []
+    if n <= MAX_HEATMAP_TEXTS:
+        S, order, boundaries = ordered_similarities(X, clustering.labels if clustered else None)
+    elif clustered:
+        M, ids, sizes = cluster_similarity(X, clustering.labels)
+        summary = (M, [names[c] for c in ids], sizes)
+        _say(f"{n} texts: the heatmap shows the mean similarity between clusters.")
     else:
-        notes.append(f"The heatmap is left out above {MAX_HEATMAP_TEXTS} texts.")
+        notes.append(f"The heatmap is left out above {MAX_HEATMAP_TEXTS} texts without clusters.")
         _say(notes[-1])
+    if batch.labels is not None:
+        labels, label_name = batch.labels, args.label_column
+    elif clustered:
+        labels, label_name = cluster_point_labels(clustering.labels, names), "cluster"
+    else:
+        labels, label_name = None, "label"
     scatter, heatmap = view_figures(
         coords=projection.coords,
         axis_titles=projection.axis_titles,
@@ -107,8 +143,10 @@ def cmd_plot(args) -> int:
         ids=batch.rows,
         S=S,
         order=order,
-        labels=batch.labels,
-        label_name=args.label_column or "label",
+        labels=labels,
+        label_name=label_name,
+        boundaries=boundaries,
+        cluster_summary=summary,
     )
     figures = [f for f in (scatter, heatmap) if f is not None]
     page = standalone_html(figures, title=f"embedviz: {Path(args.input).name}", notes=notes)
@@ -116,15 +154,54 @@ def cmd_plot(args) -> int:
     out.write_text(page, encoding="utf-8")
     _say(f"Wrote {out} ({out.stat().st_size / 2**20:.1f} MB; opens with no network).")
     if args.coords_csv:
+        extra = {f"neighbours_kept_of_{scores.k}": np.round(scores.per_point, 3)}
+        if clustered:
+            extra = {
+                "cluster": clustering.labels,
+                "cluster_keywords": [names[c] for c in clustering.labels.tolist()],
+                **extra,
+            }
         frame = coordinates_frame(
             batch.texts,
             projection.coords,
             rows=batch.rows,
             labels=batch.labels,
             label_name=args.label_column or "label",
+            extra=extra,
         )
         Path(args.coords_csv).write_bytes(csv_bytes(frame))
         _say(f"Wrote {args.coords_csv}.")
+    return 0
+
+
+def cmd_search(args) -> int:
+    from .similarity import rank_by_query
+
+    if not args.query.strip():
+        raise CLIError("--query is empty. Give the sentence to search for, e.g. --query 花呗换卡")
+    batch = load_batch(args)
+    encoder, X = encode_batch(batch, args.model)
+    q = encoder.encode([args.query.strip()])
+    top, cosines = rank_by_query(X, q[0], top_k=args.top_k)
+    print(f"{'rank':>4}  {'cosine':>6}  {'row':>5}  text")
+    for rank, (i, c) in enumerate(zip(top, cosines, strict=True), start=1):
+        print(f"{rank:>4}  {c:6.3f}  {batch.rows[i]:>5}  {batch.texts[i]}")
+    return 0
+
+
+def cmd_pairs(args) -> int:
+    from .export import csv_bytes, named_pairs
+    from .similarity import pairs_above
+
+    batch = load_batch(args)
+    _, X = encode_batch(batch, args.model)
+    pairs, total = pairs_above(X, args.threshold, limit=args.limit)
+    frame = named_pairs(pairs, batch.texts, batch.rows)
+    Path(args.out).write_bytes(csv_bytes(frame))
+    message = f"{total:,} pairs with cosine >= {args.threshold:g}; wrote {args.out}"
+    if total > len(frame):
+        message += f" with the {len(frame):,} most similar (raise --limit to write all)"
+    _say(message + ".")
     return 0
 
 
@@ -162,8 +239,32 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--n-neighbors", type=int, default=15, help="UMAP n_neighbors")
     plot.add_argument("--min-dist", type=float, default=0.1, help="UMAP min_dist")
     plot.add_argument("--random-state", type=int, default=DEFAULT_RANDOM_STATE)
-    plot.add_argument("--coords-csv", help="also write the coordinates to this CSV")
+    plot.add_argument(
+        "--cluster",
+        choices=CLUSTER_METHODS,
+        default="kmeans",
+        help="cluster the embeddings (default kmeans); the page names each cluster by keywords",
+    )
+    plot.add_argument(
+        "--k", type=int, help="number of clusters for kmeans/agglomerative (default: by silhouette)"
+    )
+    plot.add_argument("--coords-csv", help="also write coordinates and clusters to this CSV")
     plot.set_defaults(func=cmd_plot)
+
+    search = sub.add_parser("search", help="print the texts most similar to a query")
+    add_input(search)
+    search.add_argument("--query", required=True, help="the sentence to search for")
+    search.add_argument("--top-k", type=int, default=10, help="how many texts (default 10)")
+    search.set_defaults(func=cmd_search)
+
+    pairs = sub.add_parser("pairs", help="write every pair above a cosine threshold as CSV")
+    add_input(pairs)
+    pairs.add_argument("--threshold", type=float, default=0.9, help="lowest cosine (default 0.9)")
+    pairs.add_argument("--out", required=True, help="the .csv file to write")
+    pairs.add_argument(
+        "--limit", type=int, default=1_000_000, help="write at most this many pairs (default 1e6)"
+    )
+    pairs.set_defaults(func=cmd_pairs)
     return parser
 
 

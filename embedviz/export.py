@@ -65,12 +65,16 @@ def coordinates_frame(
     axis_names: Sequence[str] = ("x", "y", "z"),
     labels: Sequence[str] | None = None,
     label_name: str = "label",
+    extra: dict[str, Sequence] | None = None,
 ) -> pd.DataFrame:
-    """One row per text: input row, text, label (when any) and its coordinates."""
+    """One row per text: input row, text, label (when any), the ``extra`` columns (cluster,
+    its keywords, neighbours kept) and the coordinates."""
     coords = np.asarray(coords)
     frame = pd.DataFrame({"row": list(rows), "text": list(texts)})
     if labels is not None:
         frame[label_name] = list(labels)
+    for name, column in (extra or {}).items():
+        frame[name] = list(column)
     for k in range(coords.shape[1]):
         frame[axis_names[k]] = np.round(coords[:, k].astype(np.float64), 5)
     return frame
@@ -79,3 +83,20 @@ def coordinates_frame(
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """CSV as UTF-8 with BOM: Excel on Chinese Windows then reads it without mojibake."""
     return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def named_pairs(pairs: pd.DataFrame, texts: Sequence[str], rows: Sequence[int]) -> pd.DataFrame:
+    """Pairs given by position (columns ``i, j, cosine``) as a table a person reads: rank, the
+    input row and text of both sides, and the cosine."""
+    index = np.asarray(rows)
+    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(pairs) + 1),
+            "row_a": index[i] if len(i) else [],
+            "text_a": [texts[a] for a in i],
+            "row_b": index[j] if len(j) else [],
+            "text_b": [texts[b] for b in j],
+            "cosine": pairs["cosine"].to_numpy(),
+        }
+    )

@@ -75,6 +75,7 @@ class _Projector:
             self.embedding_ = np.zeros((1, self.n_components), dtype=np.float32)
         else:
             self.embedding_ = np.asarray(self._fit(X), dtype=np.float32)
+        self.fitted_X_ = X
         if not hasattr(self, "axis_titles_"):
             self.axis_titles_ = [
                 f"{METHOD_NAMES[self.method]} {i + 1}" for i in range(self.n_components)
@@ -84,8 +85,28 @@ class _Projector:
     def fit_transform(self, X, y=None) -> np.ndarray:
         return self.fit(X).embedding_
 
+    def transform(self, X) -> np.ndarray:
+        """Place new texts' embeddings ``(m, dim)`` in the fitted picture ``(m, n_components)``.
+
+        PCA and UMAP map new points with their fitted model; t-SNE has none, so a new point
+        goes to the similarity-weighted mean of its nearest fitted texts
+        (:attr:`transform_note` says so).
+        """
+        X = check_embeddings(X)
+        if not hasattr(self, "embedding_"):
+            raise ValueError(f"Fit the {METHOD_NAMES[self.method]} projector before transform.")
+        if self.embedding_.shape[0] == 1:
+            return np.zeros((X.shape[0], self.n_components), dtype=np.float32)
+        return np.asarray(self._transform(X), dtype=np.float32)
+
+    #: What the page should say about how new points are placed; None when exact.
+    transform_note: str | None = None
+
     def _fit(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        return neighbour_placement(X, self.fitted_X_, self.embedding_)
 
     def get_params(self) -> dict:
         return {k: v for k, v in vars(self).items() if not k.endswith("_")}
@@ -107,6 +128,7 @@ class PCAProjector(_Projector):
         k = min(self.n_components, n, d)
         pca = PCA(n_components=k, svd_solver="auto", random_state=self.random_state)
         Y = pca.fit_transform(X)
+        self.pca_ = pca
         ratios = list(pca.explained_variance_ratio_)
         if k < self.n_components:
             Y = np.hstack([Y, np.zeros((n, self.n_components - k), dtype=Y.dtype)])
@@ -114,6 +136,11 @@ class PCAProjector(_Projector):
         self.explained_variance_ratio_ = np.asarray(ratios, dtype=np.float32)
         self.axis_titles_ = [f"PC{i + 1} ({r:.0%} of variance)" for i, r in enumerate(ratios)]
         return Y
+
+    def _transform(self, X):
+        Y = self.pca_.transform(X)
+        missing = self.n_components - Y.shape[1]
+        return np.hstack([Y, np.zeros((len(Y), missing))]) if missing else Y
 
 
 class TSNEProjector(_Projector):
@@ -123,6 +150,10 @@ class TSNEProjector(_Projector):
     """
 
     method = "tsne"
+    transform_note = (
+        "t-SNE cannot place new points, so the query is drawn at the similarity-weighted "
+        "mean position of its 5 most similar texts."
+    )
 
     def __init__(
         self,
@@ -200,8 +231,8 @@ class UMAPProjector(_Projector):
                 "UMAP needs at least 3 texts to build its neighbour graph; the 2 texts "
                 "are drawn at their PCA positions, which keep their distance exactly."
             )
-            pca = PCAProjector(self.n_components, self.random_state)
-            return pca._fit(X)
+            self.pca_fallback_ = PCAProjector(self.n_components, self.random_state)
+            return self.pca_fallback_._fit(X)
         n_neighbors = self.n_neighbors
         if n_neighbors > n - 1:
             _clamp_warn(
@@ -227,7 +258,27 @@ class UMAPProjector(_Projector):
         with warnings.catch_warnings():
             # A fixed seed makes umap single-threaded and it says so each time; we choose that.
             warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
-            return reducer.fit_transform(X)
+            Y = reducer.fit_transform(X)
+        self.umap_ = reducer
+        return Y
+
+    def _transform(self, X):
+        if hasattr(self, "pca_fallback_"):
+            return self.pca_fallback_._transform(X)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+            return self.umap_.transform(X)
+
+
+def neighbour_placement(X_new, X_fit, Y_fit, k: int = 5) -> np.ndarray:
+    """Positions for new unit vectors: the similarity-weighted mean position of their ``k``
+    most similar fitted texts (for maps that cannot transform, such as t-SNE)."""
+    S = np.asarray(X_new, dtype=np.float32) @ np.asarray(X_fit, dtype=np.float32).T
+    k = min(k, S.shape[1])
+    near = np.argpartition(-S, k - 1, axis=1)[:, :k]
+    weights = np.clip(np.take_along_axis(S, near, axis=1), 1e-6, None)
+    weights /= weights.sum(axis=1, keepdims=True)
+    return np.einsum("mk,mkd->md", weights, Y_fit[near])
 
 
 _PROJECTORS = {"pca": PCAProjector, "tsne": TSNEProjector, "umap": UMAPProjector}
@@ -262,12 +313,17 @@ class Projection:
         warnings: the :class:`ClampWarning` messages (parameters lowered for small inputs).
     """
 
-    def __init__(self, coords, axis_titles, method, params, warnings):
+    def __init__(self, coords, axis_titles, method, params, warnings, projector=None):
         self.coords = coords
         self.axis_titles = axis_titles
         self.method = method
         self.params = params
         self.warnings = warnings
+        self.projector = projector
+
+    def place(self, X_new) -> tuple[np.ndarray, str | None]:
+        """Coordinates for new embeddings in this picture, and a note when approximate."""
+        return self.projector.transform(X_new), self.projector.transform_note
 
     @property
     def name(self) -> str:
@@ -293,4 +349,6 @@ def project(X, method: Method = "pca", n_components: int = 2, **params) -> Proje
             messages.append(str(w.message))
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return Projection(coords, list(projector.axis_titles_), projector.method, params, messages)
+    return Projection(
+        coords, list(projector.axis_titles_), projector.method, params, messages, projector
+    )

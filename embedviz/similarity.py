@@ -32,6 +32,11 @@ def cosine_matrix(X) -> np.ndarray:
     return S
 
 
+def pair_cosine(X, a: int, b: int) -> float:
+    """Cosine similarity of texts ``a`` and ``b`` (0 when either embedding is all zeros)."""
+    return float(cosine_matrix(np.asarray(X)[[a, b]])[0, 1])
+
+
 def similarity_order(S: np.ndarray) -> np.ndarray:
     """A permutation of the texts in which similar texts sit next to each other.
 
@@ -88,3 +93,114 @@ def pair_frame(S: np.ndarray, texts: list[str], k: int | None = None) -> pd.Data
 def top_pairs(S: np.ndarray, texts: list[str], k: int = 20) -> pd.DataFrame:
     """The ``k`` most similar distinct pairs (see :func:`pair_frame`)."""
     return pair_frame(S, texts, k=k)
+
+
+#: Rows per block when similarities are computed block by block (a block of 2,048 rows
+#: against 50,000 texts is 400 MB of float32).
+BLOCK_ROWS = 2048
+
+
+def pairs_above(
+    X, threshold: float, *, limit: int | None = None, block_rows: int = BLOCK_ROWS
+) -> tuple[pd.DataFrame, int]:
+    """Every distinct pair (i < j) with cosine >= ``threshold``, most similar first.
+
+    Computed block by block, so memory stays bounded at any number of texts (no n x n matrix).
+
+    Args:
+        X: embeddings ``(n_texts, dim)``.
+        threshold: the lowest cosine to list, in [-1, 1].
+        limit: keep at most this many pairs (the most similar); None keeps all.
+
+    Returns:
+        (pairs, total): a DataFrame with columns ``i, j, cosine`` and the number of pairs at or
+        above the threshold, which is larger than ``len(pairs)`` when ``limit`` cut them.
+    """
+    if not -1.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be between -1 and 1, got {threshold}.")
+    U = check_embeddings(X)
+    n = U.shape[0]
+    found_i, found_j, found_v = [], [], []
+    total = 0
+    for start in range(0, n, block_rows):
+        block = U[start : start + block_rows] @ U[start:].T
+        # Keep only the upper triangle: column c of this block is text start + c.
+        rows, cols = np.nonzero(block >= threshold)
+        keep = cols > rows
+        rows, cols = rows[keep], cols[keep]
+        total += len(rows)
+        values = np.minimum(block[rows, cols], 1.0)
+        found_i.append(rows + start)
+        found_j.append(cols + start)
+        found_v.append(values)
+        if limit is not None and sum(len(v) for v in found_v) > 4 * limit:
+            found_i, found_j, found_v = _keep_top(found_i, found_j, found_v, limit)
+    i, j, v = (np.concatenate(a) if a else np.array([]) for a in (found_i, found_j, found_v))
+    order = np.lexsort((j, i, -v))
+    if limit is not None:
+        order = order[:limit]
+    frame = pd.DataFrame(
+        {
+            "i": i[order].astype(np.int64),
+            "j": j[order].astype(np.int64),
+            "cosine": np.round(v[order].astype(np.float64), 4),
+        }
+    )
+    return frame, total
+
+
+def _keep_top(found_i, found_j, found_v, limit):
+    i, j, v = (np.concatenate(a) for a in (found_i, found_j, found_v))
+    top = np.argpartition(-v, limit - 1)[:limit] if len(v) > limit else np.arange(len(v))
+    return [i[top]], [j[top]], [v[top]]
+
+
+def top_k_neighbours(
+    X, k: int = 10, *, block_rows: int = BLOCK_ROWS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's ``k`` most similar other texts, block by block (bounded memory).
+
+    Returns:
+        (indices, cosines): int64 and float32 arrays ``(n_texts, k)``, most similar first.
+    """
+    U = check_embeddings(X)
+    n = U.shape[0]
+    k = min(k, n - 1)
+    idx = np.empty((n, max(k, 0)), dtype=np.int64)
+    sim = np.empty((n, max(k, 0)), dtype=np.float32)
+    if k <= 0:
+        return idx, sim
+    for start in range(0, n, block_rows):
+        block = U[start : start + block_rows] @ U.T
+        rows = np.arange(block.shape[0])
+        block[rows, rows + start] = -np.inf  # not its own neighbour
+        near = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        values = np.take_along_axis(block, near, axis=1)
+        order = np.argsort(-values, axis=1, kind="stable")
+        idx[start : start + len(rows)] = np.take_along_axis(near, order, axis=1)
+        sim[start : start + len(rows)] = np.take_along_axis(values, order, axis=1)
+    return idx, sim
+
+
+def rank_by_query(X, query, top_k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """The ``top_k`` texts most similar to a query embedding.
+
+    Args:
+        X: embeddings ``(n_texts, dim)``.
+        query: the query's embedding ``(dim,)``.
+
+    Returns:
+        (indices, cosines), most similar first.
+    """
+    U = check_embeddings(X)
+    q = check_embeddings(np.asarray(query, dtype=np.float32).reshape(1, -1))[0]
+    if q.shape[0] != U.shape[1]:
+        raise ValueError(
+            f"The query has {q.shape[0]} dimensions but the texts {U.shape[1]}: encode both "
+            "with the same model."
+        )
+    scores = U @ q
+    k = min(top_k, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return top, np.clip(scores[top], -1.0, 1.0)

@@ -25,7 +25,59 @@ def figures(at: AppTest) -> list[dict]:
 
 
 def hover_texts(fig: dict) -> list[str]:
-    return [re.sub("<br>", "", row[1]) for trace in fig["data"] for row in trace["customdata"]]
+    return [
+        re.sub("<br>", "", row[1])
+        for trace in fig["data"]
+        if trace["name"] != "query"
+        for row in trace["customdata"]
+    ]
+
+
+def array(value) -> list:
+    """A plotly JSON array: a list, or numpy's typed array ({"dtype", "bdata"})."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = [int(d) for d in str(value.get("shape", len(flat))).split(",")]
+        return flat.reshape(shape).tolist()
+    return list(value)
+
+
+def table(at: AppTest, column: str):
+    """The first table on the page with this column."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a {column!r} column")
+
+
+def select_points(at: AppTest, positions: list[int]) -> AppTest:
+    """Select points on the map as the browser does: the plotly chart's selection state, as
+    the frontend sends it (AppTest has no plotly interaction of its own)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    chart = next(c for c in at.get("plotly_chart") if c.key == "scatter")
+    fig = json.loads(chart.proto.spec)
+    points = [
+        {"curve_number": t, "point_index": p, "point_number": p, "customdata": row}
+        for t, trace in enumerate(fig["data"])
+        for p, row in enumerate(trace.get("customdata") or [])
+        if row[3] in positions
+    ]
+    selection = {
+        "points": points,
+        "point_indices": [p["point_index"] for p in points],
+        "box": [{"x": [0, 1], "y": [0, 1], "xref": "x", "yref": "y"}] if points else [],
+        "lasso": [],
+    }
+    states = at._tree.get_widget_states()
+    states.widgets.append(
+        WidgetState(id=chart.proto.id, string_value=json.dumps({"selection": selection}))
+    )
+    return at._run(states)
 
 
 def test_default_page_shows_the_four_sentences_right(seed_texts):
@@ -38,7 +90,7 @@ def test_default_page_shows_the_four_sentences_right(seed_texts):
     assert scatter["layout"]["xaxis"]["title"]["text"].startswith("PC1 (")
     assert heatmap["data"][0]["type"] == "heatmap"
     assert heatmap["layout"]["title"]["text"].startswith("Cosine similarity of 4 texts")
-    pairs = at.dataframe[0].value
+    pairs = table(at, "text_a")
     top = pairs.iloc[0]
     assert {top["text_a"], top["text_b"]} == set(seed_texts[:2])
     assert (top["row_a"], top["row_b"]) == (1, 2)
@@ -46,7 +98,7 @@ def test_default_page_shows_the_four_sentences_right(seed_texts):
     assert all(seed_texts[3] in (a, b) for a, b in pairs[["text_a", "text_b"]].values[-3:])
     assert {b.label for b in at.get("download_button")} >= {
         "Figures as HTML (works offline)",
-        "Coordinates (CSV)",
+        "Coordinates and clusters (CSV)",
         "Pair similarities (CSV)",
     }
 
@@ -158,3 +210,111 @@ def test_local_hf_folder_is_used_when_typed_in(minilm_folder):
     assert not at.exception, [e.value for e in at.exception]
     assert any("Model: model on cpu" in c.value for c in at.caption)
     assert len(figures(at)) == 2
+
+
+# ---------------------------------------------------------------- analysis
+
+
+def test_clusters_recover_the_sample_topics_with_keyword_labels():
+    at = run_app()
+    at.radio(key="source").set_value("Sample dataset").run()
+    at.selectbox(key="sample").set_value("zh_topics.csv").run()
+    at.selectbox(key="label_column").set_value("topic").run()
+    at.radio(key="colour_by").set_value("cluster").run()
+    assert not at.exception
+    ari = next(m for m in at.metric if m.label.startswith("Clusters vs topic"))
+    # k-means with k by silhouette finds the 5 topics (one split in two): ARI 0.90 measured.
+    assert float(ari.value) >= 0.7, ari.value
+    clusters = table(at, "keywords")
+    assert clusters["texts"].sum() == 52
+    payment = clusters.iloc[0]  # the largest cluster is the 12 payment questions
+    assert {"银行卡", "还款"} & set(payment["keywords"].split(" · ")), payment["keywords"]
+    names = {t["name"] for t in figures(at)[0]["data"]}
+    assert any("银行卡" in name for name in names), names
+    heatmap = figures(at)[1]
+    assert "ordered by cluster" in heatmap["layout"]["title"]["text"]
+    assert heatmap["layout"]["shapes"], "cluster boundaries are drawn"
+
+
+@pytest.mark.parametrize("method", ["hdbscan", "agglomerative", "none"])
+def test_every_clustering_method_draws(method):
+    at = run_app()
+    at.radio(key="source").set_value("Sample dataset").run()
+    at.selectbox(key="sample").set_value("mixed_topics.csv").run()
+    at.sidebar.selectbox(key="cluster_method").set_value(method).run()
+    assert not at.exception
+    assert len(figures(at)) == 2
+    summary = next(c.value for c in at.caption if "Map: trustworthiness" in c.value)
+    assert summary.startswith(
+        {"hdbscan": "HDBSCAN", "agglomerative": "Agglomerative"}.get(method, "No clustering")
+    )
+
+
+def test_selecting_points_lists_them_and_restricts_the_heatmap(seed_texts):
+    at = run_app()
+    select_points(at, [0, 1])
+    assert not at.exception
+    selected = table(at, "cluster")
+    assert list(selected["text"]) == seed_texts[:2]
+    assert list(selected["row"]) == [1, 2]
+    heatmap = figures(at)[1]
+    assert heatmap["layout"]["title"]["text"].startswith("Cosine similarity of 2 selected texts")
+    assert len(array(heatmap["data"][0]["z"])) == 2
+    # Clearing the selection (a double-click on the map) shows all four again.
+    select_points(at, [])
+    assert len(array(figures(at)[1]["data"][0]["z"])) == 4
+
+
+def test_two_texts_compared_side_by_side(seed_texts):
+    at = run_app()
+    at.selectbox(key="pick_a").set_value(0)
+    at.selectbox(key="pick_b").set_value(3).run()
+    shown = [m.value for m in at.markdown]
+    assert seed_texts[0] in shown and seed_texts[3] in shown
+    cosine = next(m for m in at.metric if m.label == "cosine")
+    assert float(cosine.value) < 0.2
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_search_ranks_the_paraphrase_first_and_places_the_query(method, seed_texts):
+    at = run_app()
+    at.sidebar.radio(key="method").set_value(method).run()
+    at.text_input(key="query").set_value("花呗怎么换绑定的银行卡").run()
+    assert not at.exception
+    hits = table(at, "cosine")
+    assert hits.iloc[0]["text"] in seed_texts[:2]
+    assert hits.iloc[-1]["text"] == seed_texts[3]
+    scatter = figures(at)[0]
+    query = next(t for t in scatter["data"] if t["name"] == "query")
+    assert len(array(query["x"])) == 1
+    placed = any("t-SNE cannot place new points" in c.value for c in at.caption)
+    assert placed == (method == "tsne")
+
+
+def test_near_duplicates_follow_the_threshold(seed_texts):
+    at = run_app()
+    at.slider(key="dup_threshold").set_value(0.80).run()
+    message = next(m.value for m in at.markdown if "pairs with cosine" in m.value)
+    assert message.startswith("1 pairs with cosine ≥ 0.80")
+    dups = table(at, "row_a")
+    assert list(dups[["row_a", "row_b"]].iloc[0]) == [1, 2]
+    at.slider(key="dup_threshold").set_value(0.95).run()
+    assert any(m.value.startswith("0 pairs with cosine ≥ 0.95") for m in at.markdown)
+
+
+def test_compare_view_scores_each_projection():
+    at = run_app()
+    at.radio(key="source").set_value("Sample dataset").run()
+    at.selectbox(key="sample").set_value("zh_topics.csv").run()
+    at.toggle(key="compare").set_value(True).run()
+    assert not at.exception
+    titles = [f["layout"]["title"]["text"] for f in figures(at)[2:]]
+    assert [t.split(":")[0] for t in titles] == ["PCA", "t-SNE", "UMAP"]
+    assert all("trustworthiness" in t and "kNN recall" in t for t in titles)
+
+
+def test_neighbourhood_colouring_uses_a_colour_scale():
+    at = run_app()
+    at.radio(key="colour_by").set_value("neighbourhood kept").run()
+    marker = figures(at)[0]["data"][0]["marker"]
+    assert marker["colorscale"] and len(array(marker["color"])) == 4

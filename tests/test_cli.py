@@ -63,7 +63,8 @@ def test_plot_writes_standalone_html_with_labels(tmp_path):
     # plotly writes non-ASCII as JSON escapes, which every browser renders as Chinese.
     assert '"type":"scatter3d"' in page
     assert json.dumps("如何更换花呗绑定银行卡")[1:-1] in page
-    assert coords.read_bytes().decode("utf-8-sig").splitlines()[0] == "row,text,topic,x,y,z"
+    header = coords.read_bytes().decode("utf-8-sig").splitlines()[0]
+    assert header == "row,text,topic,cluster,cluster_keywords,neighbours_kept_of_10,x,y,z"
 
 
 @pytest.mark.parametrize(
@@ -107,3 +108,62 @@ def test_console_script_is_installed():
     assert exe, "pip install -e . (in requirements.txt) installs the embedviz command"
     result = subprocess.run([exe, "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "plot" in result.stdout and "embed" in result.stdout
+
+
+def test_search_prints_the_paraphrase_first():
+    result = embedviz(
+        "search", DATA / "seed_huabei.txt", "--query", "花呗怎么换绑定的银行卡", "--top-k", "3"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["rank", "cosine", "row", "text"]
+    assert lines[1].split()[3] in ("如何更换花呗绑定银行卡", "花呗更改绑定银行卡")
+    assert len(lines) == 4
+
+
+def test_pairs_writes_every_pair_above_the_threshold(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "pairs.csv"
+    result = embedviz("pairs", DATA / "seed_huabei.txt", "--threshold", "0.5", "--out", out)
+    assert result.returncode == 0, result.stderr
+    pairs = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(pairs.columns) == ["rank", "row_a", "text_a", "row_b", "text_b", "cosine"]
+    assert [tuple(r) for r in pairs[["row_a", "row_b"]].values] == [(1, 2), (1, 3)]
+    assert "2 pairs with cosine >= 0.5" in result.stderr
+
+
+def test_plot_clusters_and_reports_how_far_to_trust_the_map(tmp_path):
+    out = tmp_path / "p.html"
+    csv = tmp_path / "c.csv"
+    result = embedviz(
+        "plot",
+        DATA / "zh_topics.csv",
+        "--label-column",
+        "topic",
+        "--cluster",
+        "kmeans",
+        "--out",
+        out,
+        "--coords-csv",
+        csv,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "trustworthiness" in result.stderr and "kNN recall" in result.stderr
+    ari = float(result.stderr.split("Adjusted Rand index of the clusters against topic: ")[1][:4])
+    assert ari >= 0.7
+    page = out.read_text(encoding="utf-8")
+    assert "Cluster 0: " in page and "银行卡" in page
+    import pandas as pd
+
+    frame = pd.read_csv(csv, encoding="utf-8-sig")
+    assert {"cluster", "cluster_keywords", "neighbours_kept_of_10"} <= set(frame.columns)
+
+
+def test_plot_with_fixed_k_and_no_clusters(tmp_path):
+    out = tmp_path / "p.html"
+    result = embedviz("plot", DATA / "mixed_topics.csv", "--k", "4", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "k-means: 4 clusters" in result.stderr
+    result = embedviz("plot", DATA / "mixed_topics.csv", "--cluster", "none", "--out", out)
+    assert result.returncode == 0 and "No clustering." in result.stderr

@@ -136,3 +136,49 @@ def test_many_labels_share_one_grey_group_but_hover_names_each():
     assert other.name == "11 other labels" and other.marker.color == OTHER_COLOUR
     assert sum(len(t.x) for t in fig.data) == 35
     assert {c[2] for c in other.customdata} == {f"类{i}" for i in range(19, 30)}
+
+
+def test_heatmap_marks_cluster_boundaries_across_the_matrix():
+    from embedviz.figures.heatmap import similarity_heatmap
+
+    S = np.eye(5, dtype=np.float32)
+    fig = similarity_heatmap(S, list("abcde"), boundaries=[2, 4])
+    xs = sorted({s.x0 for s in fig.layout.shapes if s.x0 == s.x1})
+    ys = sorted({s.y0 for s in fig.layout.shapes if s.y0 == s.y1})
+    assert xs == ys == [1.5, 3.5]
+
+
+def test_cluster_heatmap_names_clusters_and_sizes():
+    from embedviz.figures.heatmap import cluster_heatmap
+
+    M = np.array([[0.8, 0.1], [0.1, 0.7]], dtype=np.float32)
+    fig = cluster_heatmap(M, ["银行卡 · 花呗", "下雨 · 气温"], [12, 10])
+    assert list(fig.data[0].x) == ["银行卡 · 花呗 (12)", "下雨 · 气温 (10)"]
+    assert "mean cosine" in fig.data[0].hovertemplate
+    with pytest.raises(ValueError, match="one name and size per cluster"):
+        cluster_heatmap(M, ["a"], [1])
+
+
+def test_query_point_is_a_star_inside_the_axes():
+    from embedviz.figures.scatter import add_query_point, projection_scatter
+
+    fig = projection_scatter(np.array([[0, 0], [1, 1.0]]), ["a", "b"])
+    add_query_point(fig, np.array([5.0, -3.0]), "花呗怎么换卡")
+    star = fig.data[-1]
+    assert star.name == "query" and star.marker.symbol == "star"
+    assert "花呗怎么换卡" in star.hovertemplate
+    assert fig.layout.xaxis.range[1] > 5 and fig.layout.yaxis.range[0] < -3
+
+
+def test_scatter_colours_by_value_with_unscored_points_grey():
+    fig = projection_scatter(
+        np.random.default_rng(0).normal(size=(4, 2)),
+        list("abcd"),
+        values=np.array([1.0, 0.5, np.nan, 0.0]),
+        value_name="kept",
+    )
+    scored, unscored = fig.data
+    assert (
+        list(scored.marker.color) == [1.0, 0.5, 0.0] and scored.marker.colorbar.title.text == "kept"
+    )
+    assert unscored.name == "not scored (1)" and unscored.marker.color == "#b0b0b0"

@@ -119,3 +119,29 @@ def test_zero_vectors_and_duplicates_do_not_break_projection(clusters):
 def test_bad_parameters_name_the_fix(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("method", ["pca", pytest.param("umap", marks=pytest.mark.slow)])
+def test_a_new_point_lands_by_its_twin(method, clusters):
+    X, truth = clusters
+    p = project(X, method)
+    placed, note = p.place(X[:1] * 1.001)
+    assert note is None
+    others = np.linalg.norm(p.coords - placed, axis=1)
+    assert truth[np.argmin(others)] == truth[0]
+
+
+def test_tsne_places_new_points_by_their_neighbours_and_says_so(clusters):
+    X, truth = clusters
+    p = project(X, "tsne")
+    placed, note = p.place(X[10:11])
+    assert "t-SNE cannot place new points" in note
+    centre = p.coords[truth == 1].mean(axis=0)
+    assert np.linalg.norm(placed[0] - centre) < np.linalg.norm(
+        p.coords[truth == 0].mean(0) - centre
+    )
+
+
+def test_one_text_places_new_points_at_the_origin(clusters):
+    placed, _ = project(clusters[0][:1], "pca").place(clusters[0][:2])
+    np.testing.assert_array_equal(placed, np.zeros((2, 2)))

@@ -61,3 +61,58 @@ def test_duplicates_pair_at_cosine_one():
 def test_texts_must_match_rows():
     with pytest.raises(ValueError, match="3 rows of similarities but 2 texts"):
         pair_frame(np.eye(3, dtype=np.float32), ["a", "b"])
+
+
+def test_pairs_above_matches_the_full_matrix_block_by_block(clusters):
+    from embedviz.similarity import pairs_above
+
+    X, _ = clusters
+    S = cosine_matrix(X)
+    i, j = np.triu_indices(len(X), k=1)
+    expected = sorted(zip(i[S[i, j] >= 0.8], j[S[i, j] >= 0.8], strict=True))
+    pairs, total = pairs_above(X, 0.8, block_rows=7)  # blocks that do not divide n
+    assert total == len(expected) == len(pairs)
+    assert sorted(zip(pairs["i"], pairs["j"], strict=True)) == expected
+    assert (pairs["i"] < pairs["j"]).all()
+    assert list(pairs["cosine"]) == sorted(pairs["cosine"], reverse=True)
+
+
+def test_pairs_above_keeps_the_most_similar_under_a_limit(clusters):
+    from embedviz.similarity import pairs_above
+
+    X, _ = clusters
+    everything, total = pairs_above(X, -1.0)
+    assert total == len(everything) == 30 * 29 // 2
+    top, total = pairs_above(X, -1.0, limit=10, block_rows=4)
+    assert total == 435 and len(top) == 10
+    assert list(top["cosine"]) == list(everything["cosine"][:10])
+
+
+def test_pairs_above_rejects_a_threshold_outside_minus_one_to_one(clusters):
+    from embedviz.similarity import pairs_above
+
+    with pytest.raises(ValueError, match="between -1 and 1, got 1.5"):
+        pairs_above(clusters[0], 1.5)
+
+
+def test_top_k_neighbours_block_by_block_equal_a_full_sort(clusters):
+    from embedviz.similarity import top_k_neighbours
+
+    X, _ = clusters
+    S = cosine_matrix(X)
+    np.fill_diagonal(S, -np.inf)
+    idx, sim = top_k_neighbours(X, k=5, block_rows=8)
+    np.testing.assert_array_equal(idx, np.argsort(-S, axis=1, kind="stable")[:, :5])
+    np.testing.assert_allclose(sim, -np.sort(-S, axis=1)[:, :5], atol=1e-6)
+
+
+def test_search_ranks_the_paraphrase_first(use_encoder, seed_texts):
+    from embedviz.similarity import rank_by_query
+
+    X = use_encoder.encode(seed_texts)
+    q = use_encoder.encode(["花呗怎么换绑定的银行卡"])[0]
+    top, cosines = rank_by_query(X, q, top_k=4)
+    assert top[0] in (0, 1) and top[-1] == 3
+    assert list(cosines) == sorted(cosines, reverse=True)
+    with pytest.raises(ValueError, match="encode both with the same model"):
+        rank_by_query(X, q[:10])

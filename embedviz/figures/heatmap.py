@@ -20,6 +20,7 @@ def similarity_heatmap(
     order: np.ndarray | None = None,
     ids: Sequence[int] | None = None,
     title: str = "Cosine similarity",
+    boundaries: Sequence[int] = (),
 ) -> go.Figure:
     """Heatmap of a similarity matrix.
 
@@ -30,6 +31,8 @@ def similarity_heatmap(
             :func:`embedviz.similarity.similarity_order`); input order when None.
         ids: a number per text (the input row) shown in ticks and hover; 1..n by default.
         title: the figure title.
+        boundaries: positions (in the drawn order) where a new cluster begins; a line is
+            drawn there across the whole matrix.
     """
     S = np.asarray(S, dtype=np.float32)
     n = S.shape[0]
@@ -62,6 +65,11 @@ def similarity_heatmap(
         )
     )
     fig.update_layout(**BASE_LAYOUT, title=dict(text=title), height=560)
+    line = dict(color="#d62728", width=2)
+    for b in boundaries:
+        # Category axes place text k at k; a boundary sits between k - 1 and k.
+        fig.add_shape(type="line", x0=b - 0.5, x1=b - 0.5, y0=-0.5, y1=n - 0.5, line=line)
+        fig.add_shape(type="line", y0=b - 0.5, y1=b - 0.5, x0=-0.5, x1=n - 0.5, line=line)
     tick_font = dict(size=12 if n <= 30 else 9)
     show = n <= 80
     fig.update_xaxes(
@@ -81,4 +89,44 @@ def similarity_heatmap(
         showticklabels=show,
         tickfont=tick_font,
     )
+    return fig
+
+
+def cluster_heatmap(
+    M: np.ndarray,
+    names: Sequence[str],
+    sizes: Sequence[int],
+    *,
+    title: str = "Mean cosine similarity between clusters",
+) -> go.Figure:
+    """Cluster x cluster heatmap of mean similarities (see
+    :func:`embedviz.cluster.cluster_similarity`): readable at any number of texts.
+
+    Args:
+        M: ``(k, k)`` mean cosine between the texts of two clusters (the diagonal: within).
+        names: a name per cluster (its keyword label).
+        sizes: texts per cluster.
+    """
+    M = np.asarray(M, dtype=np.float32)
+    k = M.shape[0]
+    if M.shape != (k, k) or len(names) != k or len(sizes) != k:
+        raise ValueError(f"M must be k x k with one name and size per cluster; got {M.shape}.")
+    cats = [f"{short_label(name, 28)} ({size:,})" for name, size in zip(names, sizes, strict=True)]
+    fig = go.Figure(
+        go.Heatmap(
+            z=M,
+            x=cats,
+            y=cats,
+            zmax=1.0,
+            colorscale="YlGnBu",
+            colorbar=dict(title=dict(text="mean cosine")),
+            texttemplate="%{z:.2f}" if k <= 30 else None,
+            hovertemplate="%{y}<br>↔<br>%{x}<br><b>mean cosine %{z:.3f}</b><extra></extra>",
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.update_layout(**BASE_LAYOUT, title=dict(text=title), height=560)
+    fig.update_xaxes(tickangle=-45, title_text="cluster (texts)")
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
     return fig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -70,8 +70,12 @@ def projection_scatter(
     ids: Sequence[int] | None = None,
     title: str = "",
     axis_titles: Sequence[str] | None = None,
+    colours: Mapping[str, str] | None = None,
+    values: np.ndarray | None = None,
+    value_name: str = "value",
 ) -> go.Figure:
-    """Scatter of projected texts, coloured by label when labels are given.
+    """Scatter of projected texts, coloured by label when labels are given, or on a colour
+    scale by ``values``.
 
     Args:
         coords: ``(n_texts, 2)`` or ``(n_texts, 3)`` coordinates.
@@ -81,10 +85,15 @@ def projection_scatter(
         ids: a number per text shown in the hover (the input row); 1..n by default.
         title: the figure title.
         axis_titles: one title per axis.
+        colours: a fixed colour for some labels (noise in grey).
+        values: a number per text in [0, 1] to colour by instead of labels (NaN: grey,
+            "not scored"); one trace with a colour bar.
+        value_name: what the values are (the colour bar's title and the hover).
 
     Returns:
         The figure; its traces carry ``customdata[:, 0]`` = id, ``customdata[:, 1]`` = the
-        wrapped text.
+        wrapped text, ``customdata[:, 2]`` = label, ``customdata[:, 3]`` = the text's position
+        in ``texts`` (what a selection event reports back).
     """
     coords = np.asarray(coords, dtype=np.float32)
     n, dims = coords.shape
@@ -94,7 +103,18 @@ def projection_scatter(
         raise ValueError(f"coords must have 2 or 3 columns, got {dims}.")
     ids = list(ids) if ids is not None else list(range(1, n + 1))
     axis_titles = list(axis_titles or [f"dimension {i + 1}" for i in range(dims)])
-    groups = [(None, None, np.arange(n))] if labels is None else label_groups(labels)
+    if values is not None:
+        values = np.asarray(values, dtype=np.float64)
+        scored = ~np.isnan(values)
+        groups = [(None, None, np.flatnonzero(scored))]
+        if not scored.all():
+            groups.append(
+                (f"not scored ({int((~scored).sum()):,})", OTHER_COLOUR, np.flatnonzero(~scored))
+            )
+    elif labels is None:
+        groups = [(None, None, np.arange(n))]
+    else:
+        groups = label_groups(labels)
     show_text = n <= LABEL_POINTS_UP_TO
     positions = np.array(label_positions(coords) if show_text and dims == 2 else ["top center"] * n)
     trace_cls = go.Scatter3d if dims == 3 else (go.Scattergl if n > WEBGL_ABOVE else go.Scatter)
@@ -102,12 +122,15 @@ def projection_scatter(
     fig = go.Figure()
     for k, (label, colour, idx) in enumerate(groups):
         custom = np.array(
-            [[ids[i], wrap_text(texts[i]), "" if labels is None else labels[i]] for i in idx],
+            [[ids[i], wrap_text(texts[i]), "" if labels is None else labels[i], i] for i in idx],
             dtype=object,
-        ).reshape(len(idx), 3)
+        ).reshape(len(idx), 4)
         head = "<b>row %{customdata[0]}</b>"
-        if label is not None:
+        if label is not None and values is None:
             head += f" · {label_name}: %{{customdata[2]}}"
+        continuous = values is not None and colour is None
+        if continuous:
+            head += f" · {value_name}: %{{marker.color:.2f}}"
         common = dict(
             mode="markers+text" if show_text else "markers",
             text=[short_label(texts[i], 20) for i in idx] if show_text else None,
@@ -117,11 +140,19 @@ def projection_scatter(
             showlegend=label is not None,
             marker=dict(
                 size=5 if dims == 3 else 9,
-                color=colour or PALETTE[k % len(PALETTE)],
+                color=(colours or {}).get(label) or colour or PALETTE[k % len(PALETTE)],
                 opacity=0.85,
                 line=dict(width=0) if dims == 3 else dict(width=0.5, color="white"),
             ),
         )
+        if continuous:
+            common["marker"].update(
+                color=values[idx],
+                colorscale="RdYlGn",
+                cmin=0.0,
+                cmax=1.0,
+                colorbar=dict(title=dict(text=value_name), len=0.7),
+            )
         xyz = dict(x=coords[idx, 0], y=coords[idx, 1])
         if dims == 3:
             xyz["z"] = coords[idx, 2]
@@ -148,4 +179,44 @@ def projection_scatter(
         fig.update_yaxes(
             title_text=axis_titles[1], zeroline=False, range=_padded_range(coords[:, 1])
         )
+    return fig
+
+
+def add_query_point(fig: go.Figure, coords: np.ndarray, text: str) -> go.Figure:
+    """Mark a search query in a scatter with a star (a diamond in 3-D)."""
+    coords = np.asarray(coords, dtype=np.float32).reshape(-1)
+    common = dict(
+        mode="markers+text",
+        name="query",
+        text=[short_label(text, 24)],
+        textposition="top center",
+        hovertemplate="<b>query</b><br>" + wrap_text(text) + "<extra></extra>",
+        showlegend=True,
+    )
+    if len(coords) == 3:
+        fig.add_trace(
+            go.Scatter3d(
+                x=coords[:1],
+                y=coords[1:2],
+                z=coords[2:3],
+                marker=dict(size=9, color="black", symbol="diamond"),
+                **common,
+            )
+        )
+    else:
+        fig.add_trace(
+            go.Scatter(
+                x=coords[:1],
+                y=coords[1:2],
+                marker=dict(size=18, color="black", symbol="star"),
+                cliponaxis=False,
+                **common,
+            )
+        )
+        # The axes' ranges were fixed around the texts; widen them when the query falls outside.
+        for axis, value in ((fig.layout.xaxis, coords[0]), (fig.layout.yaxis, coords[1])):
+            if axis.range is not None:
+                lo, hi = axis.range
+                margin = (hi - lo) * 0.05
+                axis.range = [min(lo, value - margin), max(hi, value + margin)]
     return fig

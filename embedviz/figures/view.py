@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-from .heatmap import similarity_heatmap
-from .scatter import projection_scatter
+from .heatmap import cluster_heatmap, similarity_heatmap
+from .scatter import OTHER_COLOUR, projection_scatter
 
-#: Above this many texts the full heatmap is not drawn: a million cells is already ~6 MB of
-#: HTML and slow to draw.
+#: Above this many texts the full heatmap is not drawn (a million cells is already ~6 MB of
+#: HTML and slow to draw); the cluster x cluster summary is drawn instead.
 MAX_HEATMAP_TEXTS = 1000
 
 
 def scatter_title(method_name: str, n_texts: int, dims: int, model_name: str) -> str:
-    return f"{method_name} {dims}-D map of {n_texts} texts · model: {model_name}"
+    return f"{method_name} {dims}-D map of {n_texts:,} texts · model: {model_name}"
 
 
-def heatmap_title(n_texts: int) -> str:
-    return (
-        f"Cosine similarity of {n_texts} texts"
-        "<br><sup>ordered so that similar texts sit together</sup>"
+def heatmap_title(n_texts: int, by_cluster: bool = False, what: str = "texts") -> str:
+    how = (
+        "ordered by cluster (red lines between clusters), similar texts together inside each"
+        if by_cluster
+        else "ordered so that similar texts sit together"
     )
+    return f"Cosine similarity of {n_texts:,} {what}<br><sup>{how}</sup>"
+
+
+def cluster_point_labels(labels: np.ndarray, names: Mapping[int, str]) -> list[str]:
+    """A legend entry per text: "0 · 银行卡 · 绑定 · 还款", or "noise"."""
+    return [names[c] if c == -1 else f"{c} · {names[c]}" for c in np.asarray(labels).tolist()]
+
+
+NOISE_COLOURS = {"noise": OTHER_COLOUR}
 
 
 def view_figures(
@@ -38,10 +48,23 @@ def view_figures(
     order: np.ndarray | None,
     labels: Sequence[str] | None = None,
     label_name: str = "label",
+    boundaries: Sequence[int] = (),
+    cluster_summary: tuple[np.ndarray, Sequence[str], Sequence[int]] | None = None,
+    values: np.ndarray | None = None,
+    value_name: str = "value",
 ) -> tuple[go.Figure, go.Figure | None]:
     """Scatter and heatmap with titles that say what they show.
 
-    The heatmap is None when ``S`` is None (more than :data:`MAX_HEATMAP_TEXTS` texts).
+    Args:
+        S, order, boundaries: the full similarity matrix, the order to draw it in and the
+            cluster boundaries in that order; None above :data:`MAX_HEATMAP_TEXTS` texts.
+        cluster_summary: ``(M, names, sizes)`` from
+            :func:`embedviz.cluster.cluster_similarity`, drawn when ``S`` is None.
+        labels, label_name: what to colour points by (clusters or the user's label column).
+        values, value_name: colour on a scale instead (e.g. neighbourhood kept).
+
+    Returns:
+        (scatter, heatmap); the heatmap is None when neither ``S`` nor a summary is given.
     """
     n, dims = np.asarray(coords).shape
     scatter = projection_scatter(
@@ -52,8 +75,24 @@ def view_figures(
         ids=ids,
         title=scatter_title(method_name, n, dims, model_name),
         axis_titles=axis_titles,
+        colours=NOISE_COLOURS,
+        values=values,
+        value_name=value_name,
     )
     heatmap = None
     if S is not None:
-        heatmap = similarity_heatmap(S, texts, order=order, ids=ids, title=heatmap_title(n))
+        title = heatmap_title(n, by_cluster=bool(boundaries))
+        heatmap = similarity_heatmap(
+            S, texts, order=order, ids=ids, title=title, boundaries=boundaries
+        )
+    elif cluster_summary is not None:
+        M, names, sizes = cluster_summary
+        heatmap = cluster_heatmap(
+            M,
+            names,
+            sizes,
+            title=f"Mean cosine similarity between {len(names)} clusters of {n:,} texts"
+            f"<br><sup>the full {n:,} x {n:,} heatmap is drawn up to {MAX_HEATMAP_TEXTS:,} "
+            "texts; select points to see theirs</sup>",
+        )
     return scatter, heatmap

@@ -1,0 +1,370 @@
+"""Analyse: group the texts by their embeddings (never by the 2-D picture).
+
+Three clusterers with scikit-learn's shape (``fit(X)`` returns ``self`` and sets ``labels_``,
+``n_clusters_``): k-means with k chosen by silhouette when left on auto, HDBSCAN (label -1 is
+noise) and average-linkage agglomerative clustering on cosine distance. Rows are
+L2-normalised first, so every method sees cosine geometry.
+
+Cluster ids are renumbered by size, largest first (0, 1, 2, ...), so that colours and legends
+are stable between methods; noise stays -1.
+
+Example:
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.repeat(np.eye(8)[:2], 5, axis=0) + rng.normal(scale=0.05, size=(10, 8))
+    >>> cluster(X, "kmeans").n_clusters
+    2
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from .project import DEFAULT_RANDOM_STATE, ClampWarning, check_embeddings
+
+ClusterMethod = Literal["kmeans", "hdbscan", "agglomerative", "none"]
+CLUSTER_METHODS: tuple[ClusterMethod, ...] = ("kmeans", "hdbscan", "agglomerative", "none")
+CLUSTER_NAMES = {
+    "kmeans": "k-means",
+    "hdbscan": "HDBSCAN",
+    "agglomerative": "Agglomerative",
+    "none": "No clustering",
+}
+NOISE = -1
+#: Auto k tries 2 .. this many clusters (and at most sqrt(n_texts)).
+MAX_AUTO_K = 12
+#: Silhouette on a sample of this many texts above it (the exact score is O(n^2)).
+SILHOUETTE_SAMPLE = 3000
+#: Agglomerative clustering holds the n x n distances; above this many texts use k-means.
+MAX_AGGLOMERATIVE = 10_000
+
+
+def _silhouette(X: np.ndarray, labels: np.ndarray, random_state) -> float:
+    from sklearn.metrics import silhouette_score
+
+    n = len(labels)
+    sample = SILHOUETTE_SAMPLE if n > SILHOUETTE_SAMPLE else None
+    return float(
+        silhouette_score(X, labels, metric="cosine", sample_size=sample, random_state=random_state)
+    )
+
+
+def _by_size(labels: np.ndarray) -> np.ndarray:
+    """Renumber cluster ids by size, largest first, ties by first appearance; noise stays -1."""
+    ids = [c for c in dict.fromkeys(labels.tolist()) if c != NOISE]
+    ids.sort(key=lambda c: -int(np.sum(labels == c)))
+    mapping = {c: k for k, c in enumerate(ids)}
+    return np.array([mapping.get(c, NOISE) for c in labels.tolist()], dtype=np.int64)
+
+
+def _auto_k_range(n: int) -> range:
+    # At most sqrt(n) clusters: on a few dozen texts the silhouette otherwise favours many
+    # clusters of two or three (a sentence and its paraphrase).
+    return range(2, max(2, min(MAX_AUTO_K, n - 1, int(np.sqrt(n)))) + 1)
+
+
+class _Clusterer:
+    method: ClusterMethod
+
+    def fit(self, X, y=None):
+        X = check_embeddings(X)
+        n = X.shape[0]
+        self.scores_: dict[int, float] = {}
+        self.silhouette_: float | None = None
+        if n < 3:
+            warnings.warn(
+                f"{n} text{'s' * (n != 1)}: too few to cluster, so all are one group.",
+                ClampWarning,
+                stacklevel=2,
+            )
+            labels = np.zeros(n, dtype=np.int64)
+        else:
+            labels = _by_size(np.asarray(self._fit(X), dtype=np.int64))
+            clustered = labels != NOISE
+            found = len(set(labels[clustered].tolist()))
+            if 2 <= found < clustered.sum() and self.silhouette_ is None:
+                self.silhouette_ = _silhouette(X[clustered], labels[clustered], self._seed())
+        self.labels_ = labels
+        self.n_clusters_ = len(set(labels.tolist()) - {NOISE})
+        return self
+
+    def fit_predict(self, X, y=None) -> np.ndarray:
+        return self.fit(X).labels_
+
+    def _seed(self):
+        return getattr(self, "random_state", DEFAULT_RANDOM_STATE)
+
+    def _fit(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _pick_k(self, X: np.ndarray, labels_for_k) -> np.ndarray:
+        """Fit every k in the auto range and keep the labels with the best silhouette."""
+        best_labels, best = None, -np.inf
+        for k in _auto_k_range(X.shape[0]):
+            labels = labels_for_k(k)
+            if len(set(labels.tolist())) < 2:
+                continue
+            score = _silhouette(X, labels, self._seed())
+            self.scores_[k] = score
+            if score > best:
+                best_labels, best = labels, score
+        if best_labels is None:
+            return np.zeros(X.shape[0], dtype=np.int64)
+        self.silhouette_ = best
+        return best_labels
+
+    def _fixed_k(self, n: int) -> int:
+        k = int(self.n_clusters)
+        if k < 1:
+            raise ValueError(f"n_clusters must be at least 1 or 'auto', got {self.n_clusters!r}.")
+        if k > n:
+            warnings.warn(
+                f"{k} clusters asked for but there are only {n} texts; using {n}.",
+                ClampWarning,
+                stacklevel=4,
+            )
+            k = n
+        return k
+
+
+class KMeansClusterer(_Clusterer):
+    """k-means on the normalised embeddings; ``n_clusters="auto"`` picks k by silhouette."""
+
+    method = "kmeans"
+
+    def __init__(
+        self, n_clusters: int | Literal["auto"] = "auto", random_state=DEFAULT_RANDOM_STATE
+    ):
+        self.n_clusters = n_clusters
+        self.random_state = random_state
+
+    def _kmeans(self, X, k):
+        from sklearn.cluster import KMeans
+
+        return KMeans(n_clusters=k, n_init=3, random_state=self.random_state).fit_predict(X)
+
+    def _fit(self, X):
+        if self.n_clusters == "auto":
+            return self._pick_k(X, lambda k: self._kmeans(X, k))
+        return self._kmeans(X, self._fixed_k(X.shape[0]))
+
+
+class AgglomerativeClusterer(_Clusterer):
+    """Average-linkage clustering on cosine distance; ``"auto"`` picks k by silhouette."""
+
+    method = "agglomerative"
+
+    def __init__(self, n_clusters: int | Literal["auto"] = "auto"):
+        self.n_clusters = n_clusters
+
+    def _fit(self, X):
+        n = X.shape[0]
+        if n > MAX_AGGLOMERATIVE:
+            raise ValueError(
+                f"Agglomerative clustering of {n:,} texts needs {n * n * 4 / 2**30:.1f} GiB "
+                f"of distances; it is offered up to {MAX_AGGLOMERATIVE:,} texts. "
+                "Use k-means or HDBSCAN instead."
+            )
+        from scipy.cluster.hierarchy import fcluster, linkage
+
+        tree = linkage(X.astype(np.float64), method="average", metric="cosine")
+
+        def cut(k):
+            return fcluster(tree, t=k, criterion="maxclust") - 1
+
+        if self.n_clusters == "auto":
+            return self._pick_k(X, cut)
+        return cut(self._fixed_k(n))
+
+
+class HDBSCANClusterer(_Clusterer):
+    """HDBSCAN on the normalised embeddings; texts in no dense group get label -1 (noise).
+
+    ``min_cluster_size`` ``None`` picks ``sqrt(n) / 2`` (at least 2, at most 25).
+    """
+
+    method = "hdbscan"
+
+    def __init__(self, min_cluster_size: int | None = None):
+        self.min_cluster_size = min_cluster_size
+
+    def _fit(self, X):
+        from sklearn.cluster import HDBSCAN
+
+        n = X.shape[0]
+        size = self.min_cluster_size or int(np.clip(round(np.sqrt(n) / 2), 2, 25))
+        if size < 2:
+            raise ValueError(f"min_cluster_size must be at least 2, got {size}.")
+        size = min(size, n)
+        self.min_cluster_size_ = size
+        # Euclidean distance between unit vectors orders pairs as cosine distance does.
+        return HDBSCAN(min_cluster_size=size, copy=True).fit_predict(X)
+
+
+@dataclass
+class Clustering:
+    """The result of :func:`cluster`.
+
+    Attributes:
+        labels: int ``(n_texts,)``: cluster ids 0.. by size, -1 for noise.
+        method: one of :data:`CLUSTER_METHODS`.
+        n_clusters: clusters found (noise not counted).
+        silhouette: cosine silhouette of the clustered texts, None when undefined.
+        scores: silhouette per k tried on auto.
+        warnings: messages for the page (too few texts, k lowered).
+    """
+
+    labels: np.ndarray
+    method: str
+    n_clusters: int
+    silhouette: float | None = None
+    scores: dict[int, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return CLUSTER_NAMES[self.method]
+
+    @property
+    def n_noise(self) -> int:
+        return int(np.sum(self.labels == NOISE))
+
+    def describe(self) -> str:
+        """One line for the page, e.g. "k-means: 4 clusters (k chosen by silhouette 0.21)"."""
+        if self.method == "none":
+            return "No clustering."
+        text = f"{self.name}: {self.n_clusters} cluster{'s' * (self.n_clusters != 1)}"
+        if len(self.scores) > 1:
+            low, high = min(self.scores), max(self.scores)
+            text += f", k chosen by the best silhouette of k = {low}..{high}"
+        if self.silhouette is not None:
+            text += f" (silhouette {self.silhouette:.2f})"
+        if self.n_noise:
+            text += f"; {self.n_noise} texts in no cluster (noise)"
+        return text + "."
+
+
+def make_clusterer(method: ClusterMethod, n_clusters: int | Literal["auto"] = "auto", **params):
+    """The clusterer for ``method``.
+
+    Raises:
+        ValueError: an unknown method.
+    """
+    if method == "kmeans":
+        return KMeansClusterer(n_clusters=n_clusters, **params)
+    if method == "agglomerative":
+        return AgglomerativeClusterer(n_clusters=n_clusters)
+    if method == "hdbscan":
+        return HDBSCANClusterer(**params)
+    raise ValueError(f"Unknown clustering {method!r}. Use one of: {', '.join(CLUSTER_METHODS)}.")
+
+
+def cluster(
+    X, method: ClusterMethod = "kmeans", n_clusters: int | Literal["auto"] = "auto", **params
+) -> Clustering:
+    """Cluster the embeddings ``(n_texts, dim)`` and collect messages for the page."""
+    n = np.asarray(X).shape[0]
+    if method == "none":
+        return Clustering(np.zeros(n, dtype=np.int64), "none", 1)
+    clusterer = make_clusterer(method, n_clusters, **params)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clusterer.fit(X)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ClampWarning)]
+    return Clustering(
+        labels=clusterer.labels_,
+        method=method,
+        n_clusters=clusterer.n_clusters_,
+        silhouette=clusterer.silhouette_,
+        scores=dict(clusterer.scores_),
+        warnings=messages,
+    )
+
+
+def adjusted_rand(labels_true, labels_pred) -> float:
+    """Adjusted Rand index of the clusters against the user's labels (1 = the same groups,
+    about 0 = no better than chance). Noise (-1) counts as one group."""
+    from sklearn.metrics import adjusted_rand_score
+
+    return float(adjusted_rand_score(list(map(str, labels_true)), list(labels_pred)))
+
+
+def cluster_similarity(X, labels: np.ndarray) -> tuple[np.ndarray, list[int], np.ndarray]:
+    """Mean cosine between the texts of every two clusters, without an n x n matrix.
+
+    Uses sum(u_a . u_b) = (sum u_a) . (sum u_b) for unit rows; inside a cluster the mean
+    leaves out each text's similarity to itself.
+
+    Returns:
+        (M, ids, sizes): ``M`` float32 ``(k, k)``, ``ids`` the cluster ids in order (noise
+        last), ``sizes`` the texts in each.
+    """
+    U = check_embeddings(X)
+    labels = np.asarray(labels)
+    ids = sorted(set(labels.tolist()), key=lambda c: (c == NOISE, c))
+    sums = np.stack([U[labels == c].sum(axis=0) for c in ids]).astype(np.float64)
+    sizes = np.array([int(np.sum(labels == c)) for c in ids])
+    M = sums @ sums.T / np.outer(sizes, sizes)
+    self_sim = np.array([float(np.sum(U[labels == c].astype(np.float64) ** 2)) for c in ids])
+    pairs = sizes * (sizes - 1)
+    diag = np.where(pairs > 0, (np.diag(sums @ sums.T) - self_sim) / np.maximum(pairs, 1), 1.0)
+    M[np.diag_indices_from(M)] = diag
+    return np.clip(M, -1, 1).astype(np.float32), ids, sizes
+
+
+def cluster_order(S: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """Heatmap order: cluster by cluster (by id, noise last), and inside each cluster the
+    hierarchical-clustering leaf order of its texts.
+
+    Returns:
+        (order, starts): the permutation and the position where each cluster after the
+        first begins (where to draw a boundary).
+    """
+    from .similarity import similarity_order
+
+    labels = np.asarray(labels)
+    ids = sorted(set(labels.tolist()), key=lambda c: (c == NOISE, c))
+    order, starts = [], []
+    for c in ids:
+        members = np.flatnonzero(labels == c)
+        inner = similarity_order(S[np.ix_(members, members)])
+        if order:
+            starts.append(len(order))
+        order.extend(members[inner].tolist())
+    return np.asarray(order, dtype=np.int64), starts
+
+
+def representatives(X, labels: np.ndarray, n: int = 3) -> dict[int, np.ndarray]:
+    """Each cluster's ``n`` texts closest to its centroid (cosine), closest first: the texts
+    that stand for the cluster in a table or an LLM prompt."""
+    U = check_embeddings(X)
+    labels = np.asarray(labels)
+    out = {}
+    for c in sorted(set(labels.tolist())):
+        members = np.flatnonzero(labels == c)
+        centre = U[members].mean(axis=0)
+        scores = U[members] @ centre
+        out[c] = members[np.argsort(-scores, kind="stable")[:n]]
+    return out
+
+
+def ordered_similarities(
+    X, labels: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The full cosine matrix and the order to draw it in: by cluster with boundaries when
+    there are two or more clusters, else by similarity alone.
+
+    Returns:
+        (S, order, boundaries).
+    """
+    from .similarity import cosine_matrix, similarity_order
+
+    S = cosine_matrix(X)
+    if labels is not None and len(set(np.asarray(labels).tolist())) > 1:
+        order, starts = cluster_order(S, labels)
+        return S, order, starts
+    return S, similarity_order(S), []

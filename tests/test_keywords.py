@@ -1,0 +1,80 @@
+"""Keyword labels by c-TF-IDF: Chinese through jieba, English by words, stop words out."""
+
+from __future__ import annotations
+
+import pytest
+
+from embedviz.cluster import cluster
+from embedviz.inputs import read_path, texts_from_table
+from embedviz.keywords import cluster_keywords, keyword_labels, tokenize
+
+from .conftest import DATA
+
+
+def test_chinese_is_segmented_and_stop_words_dropped():
+    words = tokenize("如何更换花呗绑定的银行卡？")
+    assert "银行卡" in words and "花呗" in words
+    assert not {"如何", "的"} & set(words)
+
+
+def test_mixed_text_keeps_both_scripts():
+    words = tokenize("Python里怎么把列表反转 with a list comprehension")
+    assert {"python", "列表", "反转", "list", "comprehension"} <= set(words)
+    assert not {"with", "a", "怎么", "把"} & set(words)
+
+
+def test_words_frequent_in_one_cluster_and_rare_elsewhere_rank_first():
+    texts = [
+        "花呗绑定银行卡",
+        "花呗更换银行卡",
+        "花呗还款日期",
+        "明天下雨吗",
+        "后天下雨",
+        "下雨带伞",
+    ]
+    keywords = cluster_keywords(texts, [0, 0, 0, 1, 1, 1], top_n=2)
+    assert keywords[0][0][0] == "花呗"
+    assert keywords[1][0][0] == "下雨"
+
+
+def test_labels_are_distinct_and_noise_is_named():
+    texts = ["银行卡", "银行卡", "银行卡", "银行卡", "天气", "天气"]
+    labels = keyword_labels(texts, [0, 0, 1, 1, -1, -1])
+    assert labels[-1] == "noise"
+    assert labels[0] != labels[1]
+    assert labels[0].startswith("银行卡")
+
+
+def test_a_cluster_of_only_stop_words_gets_a_plain_name():
+    assert keyword_labels(["的了吗", "怎么"], [0, 0]) == {0: "cluster 0"}
+
+
+def test_lengths_must_match():
+    with pytest.raises(ValueError, match="3 texts but 2 labels"):
+        cluster_keywords(["a", "b", "c"], [0, 1])
+
+
+# The words a person would use to name each shipped topic.
+TOPIC_WORDS = {
+    "支付": {"银行卡", "花呗", "还款", "借呗", "信用卡", "支付", "转账", "绑定"},
+    "天气": {"天气", "下雨", "气温", "台风", "明天", "降温", "上海", "下雪天"},
+    "美食": {"好吃", "做法", "牛肉面", "红烧肉", "饺子", "一碗", "味道"},
+    "体育": {"比赛", "乒乓球", "足球", "世界杯", "篮球", "健身房", "世界冠军", "跑步"},
+    "健康": {"体检", "偏高", "血压", "睡眠", "感冒", "医生", "不好"},
+    "payments": {"bank", "card", "pay", "银行卡", "payment", "transfer"},
+    "weather": {"rain", "weather", "beijing", "temperature", "forecast", "下雨"},
+    "programming": {"python", "code", "conflict", "git", "exception"},
+    "food": {"cook", "好吃", "best", "dumplings", "bake", "add"},
+}
+
+
+@pytest.mark.parametrize("name", ["zh_topics.csv", "mixed_topics.csv"])
+def test_keyword_labels_of_found_clusters_name_their_topic(name, use_encoder):
+    batch = texts_from_table(read_path(DATA / name), "text", label_column="topic")
+    labels = cluster(use_encoder.encode(batch.texts), "kmeans").labels
+    keywords = cluster_keywords(batch.texts, labels, top_n=3)
+    for c, words in keywords.items():
+        members = [t for t, lab in zip(batch.labels, labels, strict=True) if lab == c]
+        topic = max(set(members), key=members.count)  # the topic most of the cluster is about
+        found = {w for w, _ in words}
+        assert found & TOPIC_WORDS[topic], f"cluster {c} ({topic}): {found}"
