@@ -339,39 +339,13 @@ def main() -> None:
     names = cluster_names(tuple(texts), clustering.labels) if clustered else {}
     scores = faithfulness(X, projection.coords)
 
-    # -- how far to trust the picture, how well the clusters match the user's labels
-    cols = st.columns(4)
-    if scores.trustworthiness is not None:
-        cols[0].metric(
-            "Trustworthiness",
-            f"{scores.trustworthiness:.2f}",
-            help="1.0: texts that look close on the map are close in the embedding space.",
-        )
-        cols[1].metric(
-            f"kNN recall (k = {scores.k})",
-            f"{scores.knn_recall:.2f}",
-            help="The share of each text's nearest neighbours (cosine) that stay among its "
-            "nearest on the map.",
-        )
-    if clustering.silhouette is not None:
-        cols[2].metric("Silhouette", f"{clustering.silhouette:.2f}")
-    ari = None
-    if batch.labels is not None and clustered:
-        ari = adjusted_rand(batch.labels, clustering.labels)
-        cols[3].metric(
-            f"Clusters vs {label_name} (ARI)",
-            f"{ari:.2f}",
-            help="Adjusted Rand index: 1 = the clusters are the label groups, 0 = chance.",
-        )
-    st.caption(f"{clustering.describe()} Map: {scores.describe()}.")
-
     # -- search: the query's nearest texts, and where it falls on the map
     q_col, k_col = st.columns([4, 1])
     query = q_col.text_input(
         "Search: type a sentence to find the most similar texts and place it on the map",
         key="query",
     ).strip()
-    top_k = k_col.number_input("Top k", 1, max(1, n), min(10, n), key="top_k")
+    top_k = k_col.number_input("Top k", 1, 1000, 10, key="top_k")
     hits = query_xy = None
     if query:
         q = embed_texts(spec, (query,))
@@ -413,6 +387,8 @@ def main() -> None:
     )
     if query_xy is not None:
         add_query_point(scatter, query_xy[0], query)
+    if dims == 2:
+        scatter.update_layout(dragmode="select")  # a drag selects points; zoom from the bar
     event = left.plotly_chart(
         scatter,
         theme=None,
@@ -476,6 +452,32 @@ def main() -> None:
     if heatmap is not None:
         heatmap_slot.plotly_chart(heatmap, theme=None, key="heatmap")
     right.caption(heatmap_note)
+
+    # -- how far to trust the picture, how well the clusters match the user's labels
+    cols = st.columns(4)
+    if scores.trustworthiness is not None:
+        cols[0].metric(
+            "Trustworthiness",
+            f"{scores.trustworthiness:.2f}",
+            help="1.0: texts that look close on the map are close in the embedding space.",
+        )
+        cols[1].metric(
+            f"kNN recall (k = {scores.k})",
+            f"{scores.knn_recall:.2f}",
+            help="The share of each text's nearest neighbours (cosine) that stay among its "
+            "nearest on the map.",
+        )
+    if clustering.silhouette is not None:
+        cols[2].metric("Silhouette", f"{clustering.silhouette:.2f}")
+    ari = None
+    if batch.labels is not None and clustered:
+        ari = adjusted_rand(batch.labels, clustering.labels)
+        cols[3].metric(
+            f"Clusters vs {label_name} (ARI)",
+            f"{ari:.2f}",
+            help="Adjusted Rand index: 1 = the clusters are the label groups, 0 = chance.",
+        )
+    st.caption(f"{clustering.describe()} Map: {scores.describe()}.")
 
     if hits:
         st.subheader(f"Most similar to “{query}”")

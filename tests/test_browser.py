@@ -8,6 +8,7 @@ the network off. Screenshots land in artifacts/ for a person to look at.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -48,8 +49,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_streamlit(port: int) -> subprocess.Popen:
-    """`streamlit run` the app on 127.0.0.1:port, as a user would, with no hub access."""
+def start_streamlit(port: int, log=subprocess.DEVNULL) -> subprocess.Popen:
+    """`streamlit run` the app on 127.0.0.1:port, as a user would, with no hub access.
+
+    ``log``: a file for the server's output (a pipe nobody reads would stall the server).
+    """
     return subprocess.Popen(
         [
             sys.executable,
@@ -64,7 +68,7 @@ def start_streamlit(port: int) -> subprocess.Popen:
         ],
         cwd=ROOT,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
 
@@ -81,15 +85,20 @@ def wait_for_port(port: int, timeout: float = 60) -> bool:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     port = free_port()
-    proc = start_streamlit(port)
-    if not wait_for_port(port):
-        proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stdout.read().decode(errors="replace"))
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with open(log_path, "wb") as log:
+        proc = start_streamlit(port, log)
+        if not wait_for_port(port):
+            proc.kill()
+            pytest.fail("streamlit did not start: " + log_path.read_text(errors="replace"))
+        yield f"http://127.0.0.1:{port}"
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -177,4 +186,28 @@ def test_upload_gbk_semicolon_csv_and_colour_by_label(server, browser, tmp_path)
     legend = page.locator(".js-plotly-plot .legend .traces text").all_text_contents()
     assert set(legend) == {"支付", "天气"}
     page.screenshot(path=str(ARTIFACTS / "app_upload_gbk.png"), full_page=True)
+    page.close()
+
+
+def test_box_select_on_the_map_lists_the_texts_and_narrows_the_heatmap(server, browser):
+    page = browser.new_page(viewport={"width": 1500, "height": 1400})
+    page.goto(server)
+    page.get_by_text("Sample dataset").click()
+    page.get_by_text("Read 48 rows; kept 48 texts.").wait_for(timeout=90_000)  # mixed_topics
+    scatter = page.locator(".js-plotly-plot").first
+    scatter.locator(".scatterlayer .point").first.wait_for(timeout=60_000)
+    # Drag a box over the left half of the plotting area, as a person does.
+    area = scatter.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(area["x"] + 5, area["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] * 0.5, area["y"] + area["height"] - 5, steps=12)
+    page.mouse.up()
+    heading = page.get_by_text(re.compile(r"^\d+ selected texts$"))
+    heading.wait_for(timeout=60_000)
+    selected = int(heading.text_content().split()[0])
+    assert 0 < selected < 48
+    page.get_by_text(f"The heatmap shows the {selected} selected texts.").wait_for(timeout=30_000)
+    title = page.locator(".js-plotly-plot").nth(1).locator(".gtitle").text_content()
+    assert title.startswith(f"Cosine similarity of {selected} selected texts")
+    page.screenshot(path=str(ARTIFACTS / "app_box_selection.png"), full_page=True)
     page.close()

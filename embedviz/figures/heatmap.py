@@ -11,6 +11,8 @@ from ._style import BASE_LAYOUT, short_label, wrap_text
 
 #: Up to this many texts, each cell shows its value.
 ANNOTATE_CELLS_UP_TO = 20
+#: Up to this many texts, the axes name each text.
+SHOW_TICKS_UP_TO = 24
 
 
 def similarity_heatmap(
@@ -71,7 +73,8 @@ def similarity_heatmap(
         fig.add_shape(type="line", x0=b - 0.5, x1=b - 0.5, y0=-0.5, y1=n - 0.5, line=line)
         fig.add_shape(type="line", y0=b - 0.5, y1=b - 0.5, x0=-0.5, x1=n - 0.5, line=line)
     tick_font = dict(size=12 if n <= 30 else 9)
-    show = n <= 80
+    # Beyond this the ticks of a half-page-wide heatmap overlap; the hover still names both.
+    show = n <= SHOW_TICKS_UP_TO
     fig.update_xaxes(
         tickvals=cats,
         ticktext=ticks,

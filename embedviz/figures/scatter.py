@@ -163,7 +163,11 @@ def projection_scatter(
         fig.add_trace(trace_cls(**xyz, **common))
 
     fig.update_layout(
-        **BASE_LAYOUT, title=dict(text=title), height=560, legend=dict(title=dict(text=label_name))
+        **BASE_LAYOUT,
+        title=dict(text=title),
+        height=560 + 22 * ((len(groups) + 1) // 2 if len(groups) > 1 else 0),
+        # Below the plot, so that the map keeps the column's whole width.
+        legend=dict(title=dict(text=label_name), orientation="h", yanchor="top", y=-0.12, x=0),
     )
     if dims == 3:
         fig.update_layout(
