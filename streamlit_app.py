@@ -6,11 +6,13 @@ Run with:  streamlit run streamlit_app.py
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
+from embedviz.cache import cached_encode
 from embedviz.cluster import (
     CLUSTER_METHODS,
     CLUSTER_NAMES,
@@ -40,7 +42,14 @@ from embedviz.inputs import (
     texts_from_table,
 )
 from embedviz.keywords import keyword_labels
-from embedviz.project import DEFAULT_RANDOM_STATE, METHOD_NAMES, METHODS, Projection, project
+from embedviz.project import (
+    DEFAULT_RANDOM_STATE,
+    METHOD_NAMES,
+    METHODS,
+    Projection,
+    project,
+    warm_up,
+)
 from embedviz.quality import NeighbourhoodScores, neighbourhood_scores
 from embedviz.similarity import pair_cosine, pair_frame, pairs_above, rank_by_query
 
@@ -62,11 +71,21 @@ def get_encoder(spec: str):
     return load_encoder(spec)
 
 
+@st.cache_resource(show_spinner=False)
+def background_warm_up() -> threading.Thread:
+    """Compile UMAP's numba code once per server process, while the user reads the page."""
+    thread = threading.Thread(target=warm_up, name="embedviz-umap-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def embed_texts(spec: str, texts: tuple[str, ...]) -> np.ndarray:
     # The bar is made inside the cached function so that a cache hit replays it cleanly.
     bar = st.progress(0.0, text=f"Encoding {len(texts):,} texts …")
-    X = get_encoder(spec).encode(
+    # The disk cache outlives the process: a restart or another session skips encoding.
+    X, _ = cached_encode(
+        get_encoder(spec),
         texts,
         progress=lambda done, total: bar.progress(
             done / total, text=f"Encoding {done:,} / {total:,} texts …"
@@ -290,6 +309,7 @@ def main() -> None:
         "See how your sentences relate: embeddings projected to a map, beside their "
         "cosine similarities, grouped into clusters."
     )
+    warming = background_warm_up()
     spec, method, dims, params = sidebar()
     cluster_method, k, cluster_params = cluster_sidebar()
 
@@ -322,7 +342,9 @@ def main() -> None:
 
     texts, rows, n = batch.texts, batch.rows, len(batch.texts)
     X = embed_texts(spec, tuple(texts))
-    hint = " (the first UMAP in a new process compiles for up to a minute)" * (method == "umap")
+    hint = ""
+    if method == "umap" and warming.is_alive():
+        hint = " (UMAP's code is still compiling, once per server start)"
     with st.spinner(f"Projecting with {METHOD_NAMES[method]}{hint} …"):
         projection = project_embeddings(X, method, dims, tuple(sorted(params.items())))
     with st.spinner(f"Clustering with {CLUSTER_NAMES[cluster_method]} …"):

@@ -49,7 +49,7 @@ def load_batch(args) -> TextBatch:
     return batch
 
 
-def encode_batch(batch: TextBatch, spec: str):
+def encode_batch(batch: TextBatch, spec: str, use_cache: bool = True):
     from tqdm import tqdm
 
     from .encoders import load_encoder
@@ -62,14 +62,23 @@ def encode_batch(batch: TextBatch, spec: str):
             f"{truncated} texts are longer than the model's {encoder.max_tokens} tokens; "
             "their ends are not encoded."
         )
+    from .cache import cached_encode
+
     with tqdm(total=len(batch.texts), desc="encoding", unit="text", file=sys.stderr) as bar:
-        X = encoder.encode(batch.texts, progress=lambda done, total: bar.update(done - bar.n))
+        X, hit = cached_encode(
+            encoder,
+            batch.texts,
+            progress=lambda done, total: bar.update(done - bar.n),
+            use_cache=use_cache,
+        )
+    if hit:
+        _say("Embeddings read from the cache (these texts were encoded by this model before).")
     return encoder, X
 
 
 def cmd_embed(args) -> int:
     batch = load_batch(args)
-    _, X = encode_batch(batch, args.model)
+    _, X = encode_batch(batch, args.model, not args.no_cache)
     out = Path(args.out)
     np.save(out, X.astype(np.float32))
     _say(f"Wrote {out} ({X.shape[0]} x {X.shape[1]} float32, in input order).")
@@ -85,7 +94,7 @@ def cmd_plot(args) -> int:
     from .quality import neighbourhood_scores
 
     batch = load_batch(args)
-    encoder, X = encode_batch(batch, args.model)
+    encoder, X = encode_batch(batch, args.model, not args.no_cache)
     params = {"random_state": args.random_state}
     if args.method == "tsne":
         params["perplexity"] = args.perplexity
@@ -180,7 +189,7 @@ def cmd_search(args) -> int:
     if not args.query.strip():
         raise CLIError("--query is empty. Give the sentence to search for, e.g. --query 花呗换卡")
     batch = load_batch(args)
-    encoder, X = encode_batch(batch, args.model)
+    encoder, X = encode_batch(batch, args.model, not args.no_cache)
     q = encoder.encode([args.query.strip()])
     top, cosines = rank_by_query(X, q[0], top_k=args.top_k)
     print(f"{'rank':>4}  {'cosine':>6}  {'row':>5}  text")
@@ -194,7 +203,7 @@ def cmd_pairs(args) -> int:
     from .similarity import pairs_above
 
     batch = load_batch(args)
-    _, X = encode_batch(batch, args.model)
+    _, X = encode_batch(batch, args.model, not args.no_cache)
     pairs, total = pairs_above(X, args.threshold, limit=args.limit)
     frame = named_pairs(pairs, batch.texts, batch.rows)
     Path(args.out).write_bytes(csv_bytes(frame))
@@ -216,6 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
             "--no-header",
             action="store_true",
             help="the table's first row is data, not column names",
+        )
+        p.add_argument(
+            "--no-cache",
+            action="store_true",
+            help="encode even when these texts are in the embedding cache "
+            "($EMBEDVIZ_CACHE_DIR, default ~/.cache/embedviz)",
         )
         p.add_argument(
             "--model",

@@ -39,6 +39,8 @@ NOISE = -1
 MAX_AUTO_K = 12
 #: Silhouette on a sample of this many texts above it (the exact score is O(n^2)).
 SILHOUETTE_SAMPLE = 3000
+#: Above this many texts auto k is chosen on a random sample of this size.
+AUTO_K_SAMPLE = 4000
 #: Agglomerative clustering holds the n x n distances; above this many texts use k-means.
 MAX_AGGLOMERATIVE = 10_000
 
@@ -101,11 +103,25 @@ class _Clusterer:
     def _fit(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _pick_k(self, X: np.ndarray, labels_for_k) -> np.ndarray:
-        """Fit every k in the auto range and keep the labels with the best silhouette."""
+    def _pick_k(self, X: np.ndarray, labels_for_k, sample: bool = True) -> np.ndarray:
+        """Fit every k in the auto range and keep the labels with the best silhouette.
+
+        Above :data:`AUTO_K_SAMPLE` texts k is chosen on a fixed random sample and the final
+        clustering of all texts uses that k, so auto costs one full fit, not eleven.
+        """
+        n = X.shape[0]
+        if sample and n > AUTO_K_SAMPLE:
+            rng = np.random.default_rng(self._seed())
+            sample = np.sort(rng.choice(n, AUTO_K_SAMPLE, replace=False))
+            self._pick_k(X[sample], lambda k: labels_for_k(k, X[sample]))
+            if not self.scores_:
+                return np.zeros(n, dtype=np.int64)
+            k = max(self.scores_, key=self.scores_.get)
+            self.silhouette_ = None  # recomputed on all texts' labels by fit
+            return labels_for_k(k, X)
         best_labels, best = None, -np.inf
-        for k in _auto_k_range(X.shape[0]):
-            labels = labels_for_k(k)
+        for k in _auto_k_range(n):
+            labels = labels_for_k(k, X)
             if len(set(labels.tolist())) < 2:
                 continue
             score = _silhouette(X, labels, self._seed())
@@ -149,7 +165,7 @@ class KMeansClusterer(_Clusterer):
 
     def _fit(self, X):
         if self.n_clusters == "auto":
-            return self._pick_k(X, lambda k: self._kmeans(X, k))
+            return self._pick_k(X, lambda k, data: self._kmeans(data, k))
         return self._kmeans(X, self._fixed_k(X.shape[0]))
 
 
@@ -173,11 +189,12 @@ class AgglomerativeClusterer(_Clusterer):
 
         tree = linkage(X.astype(np.float64), method="average", metric="cosine")
 
-        def cut(k):
+        def cut(k, data=None):
             return fcluster(tree, t=k, criterion="maxclust") - 1
 
         if self.n_clusters == "auto":
-            return self._pick_k(X, cut)
+            # One tree gives every k cheaply: no need to choose k on a sample.
+            return self._pick_k(X, cut, sample=False)
         return cut(self._fixed_k(n))
 
 

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Literal
 
@@ -25,6 +26,17 @@ Method = Literal["pca", "tsne", "umap"]
 METHODS: tuple[Method, ...] = ("pca", "tsne", "umap")
 METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 DEFAULT_RANDOM_STATE = 42
+#: 2-D t-SNE of more texts than this runs on openTSNE (FFT); fewer on scikit-learn, which
+#: is faster there (bench/scaling.py measures the crossover).
+OPENTSNE_ABOVE = 5000
+#: From this many texts UMAP would build its neighbour graph with pynndescent, whose numba
+#: code compiles afresh in every process (~40 s); embedviz computes the exact graph in numpy
+#: blocks instead and hands it over.
+UMAP_PRECOMPUTED_KNN_FROM = 4096
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 class ClampWarning(UserWarning):
@@ -184,6 +196,8 @@ class TSNEProjector(_Projector):
             )
             perplexity = highest
         self.perplexity_ = perplexity
+        if n > OPENTSNE_ABOVE and self.n_components == 2:
+            return self._fit_opentsne(X, perplexity)
         # PCA initialisation needs more points than output dimensions.
         init = "pca" if n > self.n_components else "random"
         tsne = TSNE(
@@ -195,6 +209,28 @@ class TSNEProjector(_Projector):
             random_state=self.random_state,
         )
         return tsne.fit_transform(X)
+
+    def _fit_opentsne(self, X, perplexity):
+        """openTSNE's FFT-accelerated t-SNE: linear in n where scikit-learn's Barnes-Hut is
+        n log n with a large constant (20,000 texts: 48 s against 158 s)."""
+        try:
+            from openTSNE import TSNE
+        except ImportError as err:
+            raise ImportError(
+                "t-SNE of many texts uses openTSNE: pip install openTSNE==1.0.4"
+            ) from err
+        self.backend_ = "openTSNE"
+        tsne = TSNE(
+            n_components=2,
+            perplexity=perplexity,
+            metric=self.metric,
+            n_iter=self.max_iter - 250 if self.max_iter > 250 else self.max_iter,
+            initialization="pca",
+            n_jobs=_cores(),
+            random_state=self.random_state,
+            verbose=False,
+        )
+        return np.asarray(tsne.fit(X))
 
 
 class UMAPProjector(_Projector):
@@ -247,6 +283,19 @@ class UMAPProjector(_Projector):
             raise ImportError("UMAP needs umap-learn: pip install umap-learn") from err
         # Spectral initialisation needs more points than output dimensions + 1.
         init = "spectral" if n > self.n_components + 1 else "random"
+        extra = {}
+        if n >= UMAP_PRECOMPUTED_KNN_FROM and self.metric == "cosine":
+            from .similarity import top_k_neighbours
+
+            idx, sims = top_k_neighbours(X, n_neighbors - 1)
+            # umap counts each point as its own nearest neighbour, at distance 0.
+            knn_idx = np.hstack([np.arange(n)[:, None], idx])
+            knn_dist = np.hstack([np.zeros((n, 1), np.float32), 1.0 - sims]).clip(0.0)
+            extra["precomputed_knn"] = (knn_idx, knn_dist.astype(np.float32), None)
+            self.transform_note_ = (
+                f"UMAP of {n:,} texts keeps no index for new points, so the query is drawn at "
+                "the similarity-weighted mean position of its 5 most similar texts."
+            )
         reducer = umap.UMAP(
             n_components=self.n_components,
             n_neighbors=n_neighbors,
@@ -254,10 +303,13 @@ class UMAPProjector(_Projector):
             metric=self.metric,
             init=init,
             random_state=self.random_state,
+            **extra,
         )
         with warnings.catch_warnings():
             # A fixed seed makes umap single-threaded and it says so each time; we choose that.
             warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+            # Handing over the graph drops umap's index for new points; transform handles it.
+            warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
             Y = reducer.fit_transform(X)
         self.umap_ = reducer
         return Y
@@ -265,6 +317,12 @@ class UMAPProjector(_Projector):
     def _transform(self, X):
         if hasattr(self, "pca_fallback_"):
             return self.pca_fallback_._transform(X)
+        if (
+            getattr(self, "n_neighbors_", 0)
+            and self.fitted_X_.shape[0] >= UMAP_PRECOMPUTED_KNN_FROM
+        ):
+            # umap keeps no search index for a graph it was handed; place by neighbours.
+            return neighbour_placement(X, self.fitted_X_, self.embedding_)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
             return self.umap_.transform(X)
@@ -323,7 +381,8 @@ class Projection:
 
     def place(self, X_new) -> tuple[np.ndarray, str | None]:
         """Coordinates for new embeddings in this picture, and a note when approximate."""
-        return self.projector.transform(X_new), self.projector.transform_note
+        note = getattr(self.projector, "transform_note_", self.projector.transform_note)
+        return self.projector.transform(X_new), note
 
     @property
     def name(self) -> str:
@@ -352,3 +411,16 @@ def project(X, method: Method = "pca", n_components: int = 2, **params) -> Proje
     return Projection(
         coords, list(projector.axis_titles_), projector.method, params, messages, projector
     )
+
+
+def warm_up() -> float:
+    """Compile UMAP's numba code now, on a tiny input, so that the user's first UMAP does not
+    wait for it (the app runs this in a background thread at start-up). Returns seconds."""
+    import time
+
+    start = time.perf_counter()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 16)).astype(np.float32)
+    for dims in (2, 3):
+        UMAPProjector(n_components=dims, n_neighbors=10).fit(X)
+    return time.perf_counter() - start

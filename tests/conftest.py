@@ -6,6 +6,11 @@ import os
 
 # No test may reach a model hub; a hub lookup must fail at once rather than retry.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Tests start from an empty embedding cache of their own, never the user's.
+if "EMBEDVIZ_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["EMBEDVIZ_CACHE_DIR"] = tempfile.mkdtemp(prefix="embedviz-test-cache-")
 
 from pathlib import Path  # noqa: E402
 

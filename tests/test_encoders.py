@@ -126,3 +126,24 @@ def test_importing_embedviz_loads_no_model_or_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_batches_by_length_come_back_in_input_order(use_encoder):
+    texts = ["短", "一个长一点的句子，有很多字", "中等长度的句子", "x" * 50, "乙"]
+    one_by_one = np.vstack([use_encoder.encode([t]) for t in texts])
+    np.testing.assert_allclose(use_encoder.encode(texts, batch_size=2), one_by_one, atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec, least", [("onnx", 0.999), ("onnx-int8", 0.98)])
+def test_onnx_runtime_path_matches_text2vec(spec, least, minilm_folder, minilm_encoder):
+    from embedviz.encoders import load_encoder
+
+    texts = ["How do I change my bank card?", "如何办理银行卡", "The weather is nice today."] * 3
+    ref = minilm_encoder.encode(texts)
+    enc = load_encoder(f"{spec}:{minilm_folder}")
+    X = enc.encode(texts)
+    cos = (X * ref).sum(1) / np.linalg.norm(X, axis=1) / np.linalg.norm(ref, axis=1)
+    assert cos.min() >= least, cos
+    assert enc.name.endswith("(ONNX int8)" if spec == "onnx-int8" else "(ONNX fp32)")
+    assert enc.cache_key != minilm_encoder.cache_key

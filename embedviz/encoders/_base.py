@@ -61,20 +61,28 @@ class Encoder(ABC):
         if size < 1:
             raise ValueError(f"batch_size must be at least 1, got {size}.")
         total = len(texts)
-        parts = []
+        if not total:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Texts of similar length share a batch, so little of each batch is padding; the rows
+        # go back to input order at the end.
+        by_length = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((total, self.dim), dtype=np.float32)
         for start in range(0, total, size):
-            parts.append(
-                np.asarray(self._encode_batch(texts[start : start + size]), dtype=np.float32)
-            )
+            idx = by_length[start : start + size]
+            out[idx] = np.asarray(self._encode_batch([texts[i] for i in idx]), dtype=np.float32)
             if progress is not None:
                 progress(min(start + size, total), total)
-        if not parts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.concatenate(parts, axis=0)
+        return out
 
     @property
     @abstractmethod
     def dim(self) -> int: ...
+
+    @property
+    def cache_key(self) -> str:
+        """What identifies this model's embeddings in the disk cache (the spec by default;
+        encoders loaded from a folder add what changes when the folder does)."""
+        return self.spec
 
     def count_truncated(self, texts: Sequence[str]) -> int:
         """How many texts are longer than the model reads (their tail is ignored)."""

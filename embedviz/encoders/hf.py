@@ -101,6 +101,28 @@ def resolve_model_location(name_or_path: str) -> str:
     return name_or_path
 
 
+def use_all_cores() -> None:
+    """torch on the CPU: one thread per core (its default can be fewer in containers)."""
+    import torch
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if cores and torch.get_num_threads() != cores:
+        torch.set_num_threads(cores)
+
+
+def folder_fingerprint(location: str) -> str:
+    """The folder and when its weights last changed (a hub name stands for itself)."""
+    folder = Path(location)
+    if not folder.is_dir():
+        return location
+    stamps = [
+        f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}"
+        for p in sorted(folder.iterdir())
+        if p.suffix in (".safetensors", ".bin", ".json", ".onnx")
+    ]
+    return f"{folder.resolve()}:{';'.join(stamps)}"
+
+
 class Text2VecEncoder(Encoder):
     """Any Hugging Face sentence model through ``text2vec.SentenceModel`` (mean pooling).
 
@@ -127,6 +149,8 @@ class Text2VecEncoder(Encoder):
                 "Hugging Face models need text2vec: pip install text2vec==1.3.8 requests six"
             ) from err
         self.device = pick_device(device)
+        self.location = location
+        use_all_cores()
         try:
             self._model = SentenceModel(location, max_seq_length=max_seq_length, device=self.device)
         except OSError as err:
@@ -144,7 +168,14 @@ class Text2VecEncoder(Encoder):
         return int(self._model.bert.config.hidden_size)
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        return self._model.encode(texts, batch_size=len(texts), convert_to_numpy=True)
+        import torch
+
+        with torch.inference_mode():
+            return self._model.encode(texts, batch_size=len(texts), convert_to_numpy=True)
+
+    @property
+    def cache_key(self) -> str:
+        return f"{self.spec}|{folder_fingerprint(self.location)}|{self.max_tokens}"
 
     def count_truncated(self, texts) -> int:
         if not texts:

