@@ -5,6 +5,9 @@
                    [--method pca|tsne|umap] [--dims 2|3] [--cluster METHOD] [--k K]
     embedviz search INPUT --query TEXT [--top-k K]
     embedviz pairs INPUT --threshold T --out pairs.csv
+    embedviz explain INPUT [--llm SPEC]
+    embedviz doctor
+    embedviz bench-llm [--llm SPEC]
 
 A bad input exits with status 2 and one line saying what is wrong and what to do.
 """
@@ -20,6 +23,7 @@ import numpy as np
 from .cluster import CLUSTER_METHODS
 from .encoders import DEFAULT_MODEL, ModelLoadError
 from .inputs import InputError, TextBatch, read_path, texts_from_table
+from .llm import LLMError
 from .project import DEFAULT_RANDOM_STATE, METHODS
 
 EXIT_USAGE = 2
@@ -214,6 +218,60 @@ def cmd_pairs(args) -> int:
     return 0
 
 
+def load_chat_model(args):
+    from .llm import load_llm
+
+    options = {}
+    if args.llm.startswith("transformers:"):
+        options = dict(
+            precision=args.precision,
+            trust_remote_code=args.trust_remote_code,
+            revision=args.revision,
+        )
+    _say(f"Loading LLM {args.llm} ...")
+    return load_llm(args.llm, **options)
+
+
+def cmd_explain(args) -> int:
+    from .cluster import cluster
+    from .explain import explain_clusters
+    from .keywords import keyword_labels
+
+    batch = load_batch(args)
+    _, X = encode_batch(batch, args.model, not args.no_cache)
+    clustering = cluster(X, args.cluster, args.k or "auto")
+    _say(clustering.describe())
+    if clustering.n_clusters < 2:
+        raise CLIError("Fewer than two clusters: there is nothing to tell apart. Give more texts.")
+    keywords = keyword_labels(batch.texts, clustering.labels)
+    llm = load_chat_model(args)
+    _say(f"Asking {llm.name} ...")
+    for e in explain_clusters(llm, batch.texts, X, clustering.labels, keywords):
+        size = int((clustering.labels == e.cluster).sum())
+        print(f"[{e.cluster}] {e.label}  ({size} texts; keywords: {keywords[e.cluster]})")
+        print(f"    {e.explanation}")
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from .doctor import run_checks
+
+    checks = run_checks()
+    for check in checks:
+        print(check.line())
+    problems = [c for c in checks if c.ok is False]
+    print(f"\n{len(problems)} problem(s) found." if problems else "\nNo problems found.")
+    return 1 if problems else 0
+
+
+def cmd_bench_llm(args) -> int:
+    from .llm.bench import bench_llm
+
+    result = bench_llm(lambda: load_chat_model(args), long_tokens=args.long_tokens)
+    print(result.table())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="embedviz", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -280,6 +338,41 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=int, default=1_000_000, help="write at most this many pairs (default 1e6)"
     )
     pairs.set_defaults(func=cmd_pairs)
+
+    def add_llm(p):
+        p.add_argument(
+            "--llm",
+            default="bundled",
+            help="bundled (default), gguf:FILE, transformers:FOLDER, openai:MODEL@URL",
+        )
+        p.add_argument(
+            "--precision",
+            choices=("auto", "fp16", "int8", "int4", "fp32"),
+            default="auto",
+            help="transformers: fp16 on a GPU, fp32 on the CPU by default; int8/int4 use the "
+            "model's own quantize() (ChatGLM)",
+        )
+        p.add_argument(
+            "--trust-remote-code",
+            action="store_true",
+            help="transformers: run the model folder's own code (ChatGLM needs it)",
+        )
+        p.add_argument("--revision", help="transformers: the hub revision to pin remote code to")
+
+    explain = sub.add_parser("explain", help="label and explain the clusters with a local LLM")
+    add_input(explain)
+    add_llm(explain)
+    explain.add_argument("--cluster", choices=CLUSTER_METHODS[:3], default="kmeans")
+    explain.add_argument("--k", type=int, help="number of clusters (default: by silhouette)")
+    explain.set_defaults(func=cmd_explain)
+
+    doctor = sub.add_parser("doctor", help="check torch/CUDA/ChatGLM/llama.cpp and say the fixes")
+    doctor.set_defaults(func=cmd_doctor)
+
+    bench = sub.add_parser("bench-llm", help="time loading and answering for an LLM backend")
+    add_llm(bench)
+    bench.add_argument("--long-tokens", type=int, default=512, help="length of the long answer")
+    bench.set_defaults(func=cmd_bench_llm)
     return parser
 
 
@@ -287,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CLIError, InputError, ModelLoadError, ValueError, ImportError) as err:
+    except (CLIError, InputError, ModelLoadError, LLMError, ValueError, ImportError) as err:
         _say(f"embedviz: error: {err}")
         return EXIT_USAGE
     except OSError as err:  # an unwritable --out, a full disk

@@ -113,7 +113,7 @@ class _Clusterer:
         if sample and n > AUTO_K_SAMPLE:
             rng = np.random.default_rng(self._seed())
             sample = np.sort(rng.choice(n, AUTO_K_SAMPLE, replace=False))
-            self._pick_k(X[sample], lambda k: labels_for_k(k, X[sample]))
+            self._pick_k(X[sample], labels_for_k, sample=False)
             if not self.scores_:
                 return np.zeros(n, dtype=np.int64)
             k = max(self.scores_, key=self.scores_.get)

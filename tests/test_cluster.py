@@ -144,3 +144,14 @@ def test_representatives_are_members_closest_to_the_centre(clusters):
     reps = representatives(X, truth, n=3)
     for c, idx in reps.items():
         assert len(idx) == 3 and set(truth[idx]) == {c}
+
+
+def test_auto_k_on_many_texts_is_chosen_on_a_sample(monkeypatch, clusters):
+    import embedviz.cluster as cluster_module
+
+    monkeypatch.setattr(cluster_module, "AUTO_K_SAMPLE", 20)
+    X, truth = clusters
+    result = cluster(X, "kmeans")
+    assert len(result.labels) == 30 and result.n_clusters == 3
+    assert adjusted_rand(truth, result.labels) == pytest.approx(1.0)
+    assert result.silhouette is not None  # recomputed on all texts

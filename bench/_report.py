@@ -1,0 +1,80 @@
+"""Shared output of the bench scripts: an aligned table and the machine it ran on."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import sys
+import threading
+import time
+from contextlib import contextmanager
+
+
+def machine() -> str:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cores} cores, {mem:.0f} GiB, {platform.machine()}, python {sys.version.split()[0]}"
+
+
+def print_table(headers: list[str], rows: list[list]) -> None:
+    cells = [[str(h) for h in headers]] + [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for k, row in enumerate(cells):
+        print(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+        if k == 0:
+            print("  ".join("-" * w for w in widths))
+    print(f"\nmachine: {machine()}")
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+class Measure:
+    seconds: float = 0.0
+    peak_mib: float = 0.0
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@contextmanager
+def measure(every: float = 0.02):
+    """Wall seconds of a block and how far its resident memory rose above the start
+    (sampled every 20 ms by a thread, so the block runs at full speed)."""
+    m = Measure()
+    start_rss = rss_mib()
+    peak = [start_rss]
+    done = threading.Event()
+
+    def sample():
+        while not done.wait(every):
+            peak[0] = max(peak[0], rss_mib())
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    start = time.perf_counter()
+    try:
+        yield m
+    finally:
+        m.seconds = time.perf_counter() - start
+        done.set()
+        thread.join()
+        m.peak_mib = max(peak[0], rss_mib()) - start_rss
+
+
+def peak_rss_mib(children: bool = False) -> float:
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    return resource.getrusage(who).ru_maxrss / 1024

@@ -1,0 +1,72 @@
+"""20,000 texts through `embedviz plot --method umap`, as a user runs it: time, peak memory,
+HTML size; then the same texts re-projected (the embedding cache skips encoding).
+
+    python bench/end_to_end.py [--n 20000] [--method umap]
+
+Targets (issue 5): <= 3 minutes, <= 3 GB peak, HTML <= 15 MB; re-projection >= 10x faster
+than the first full run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._report import print_table  # noqa: E402
+
+
+def plot(src: Path, out: Path, method: str, cache: str, *extra: str) -> tuple[float, float, str]:
+    """Run the command in a new process: (seconds, peak RSS MiB, its last stderr lines)."""
+    env = {**os.environ, "EMBEDVIZ_CACHE_DIR": cache, "HF_HUB_OFFLINE": "1"}
+    cmd = [sys.executable, "-m", "embedviz", "plot", str(src), "--out", str(out)]
+    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    done = subprocess.run(
+        [*cmd, "--method", method, *extra], env=env, capture_output=True, text=True, cwd=ROOT
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(done.stderr)
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    return seconds, peak, done.stderr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=20000)
+    parser.add_argument("--method", default="umap")
+    args = parser.parse_args()
+    from bench._texts import make_texts
+
+    work = Path(tempfile.mkdtemp(prefix="embedviz-e2e-"))
+    src = work / "texts.txt"
+    src.write_text("\n".join(make_texts(args.n)), encoding="utf-8")
+    cache = str(work / "cache")
+    out = work / "plot.html"
+    rows = []
+    seconds, peak, log = plot(src, out, args.method, cache)
+    size = out.stat().st_size / 2**20
+    rows.append([f"first run, {args.method}", seconds, peak, size])
+    first = seconds
+    seconds, peak, log2 = plot(src, out, args.method, cache, "--random-state", "7")
+    rows.append(
+        [f"re-projection, {args.method} (cache hit)", seconds, peak, out.stat().st_size / 2**20]
+    )
+    print(f"{args.n:,} texts through `embedviz plot`\n")
+    print_table(["run", "seconds", "peak RSS MiB", "HTML MB"], rows)
+    print(f"re-projection speed-up: {first / seconds:.1f}x")
+    print("\nlast lines of the first run:\n" + "\n".join(log.strip().splitlines()[-6:]))
+    # The run's peak is the child's peak (RUSAGE_CHILDREN keeps the largest so far).
+
+
+if __name__ == "__main__":
+    main()

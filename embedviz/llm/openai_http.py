@@ -1,0 +1,63 @@
+"""An OpenAI-compatible HTTP server as the LLM: ChatGLM3/GLM-4's API demos, vLLM, Ollama
+(``http://localhost:11434/v1``) and llama.cpp's server all speak it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from ._base import ChatModel, LLMError, Message, check_messages
+
+
+class OpenAIChat(ChatModel):
+    """Chat through the ``openai`` client against ``base_url``.
+
+    Args:
+        base_url: e.g. ``http://127.0.0.1:8000/v1``.
+        model: the model name the server knows (``chatglm3-6b``, ``qwen2.5:1.5b``).
+        api_key: local servers ignore it; the client needs a value.
+        timeout: seconds to wait for the server.
+    """
+
+    backend = "openai"
+
+    def __init__(self, base_url: str, model: str, api_key: str = "none", timeout: float = 120):
+        try:
+            from openai import OpenAI
+        except ImportError as err:
+            raise ImportError(
+                "The HTTP backend needs the openai client: pip install openai"
+            ) from err
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.name = f"{model} at {self.base_url}"
+        self._client = OpenAI(
+            base_url=self.base_url, api_key=api_key, timeout=timeout, max_retries=0
+        )
+
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.2
+    ) -> Iterator[str]:
+        import openai
+
+        try:
+            response = self._client.chat.completions.create(
+                model=self.model,
+                messages=check_messages(messages),
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stream=True,
+            )
+            for chunk in response:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except openai.APIConnectionError as err:
+            raise LLMError(
+                f"No answer from {self.base_url}: {err}. Start the server (for example "
+                "`ollama serve`, or ChatGLM3's openai_api_demo) or correct the base URL."
+            ) from err
+        except openai.APIStatusError as err:
+            raise LLMError(
+                f"{self.base_url} refused the request ({err.status_code}): {err.message}. "
+                f"Check that it serves a model named {self.model!r}."
+            ) from err

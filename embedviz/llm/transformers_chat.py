@@ -1,0 +1,181 @@
+"""A local Hugging Face chat model through transformers: ChatGLM-6B the way its users run it
+(``AutoModel.from_pretrained(path, trust_remote_code=True)``, ``.half().cuda()`` or
+``.quantize(4)``, ``model.chat(tokenizer, query, history)``), or any model with a chat
+template (``generate``).
+
+Remote code (a model folder's own ``modeling_*.py``) runs only when the caller passes
+``trust_remote_code=True``; the app asks the user, showing the revision.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Literal
+
+from ._base import ChatModel, LLMError, Message, check_messages, to_query_history
+from .faults import explain_fault
+
+log = logging.getLogger(__name__)
+
+Precision = Literal["auto", "fp32", "fp16", "int8", "int4"]
+PRECISIONS: tuple[Precision, ...] = ("auto", "fp16", "int8", "int4", "fp32")
+
+
+def remote_code_files(location: str) -> list[str]:
+    """The Python files a model folder asks transformers to run (its config's auto_map)."""
+    config = Path(location) / "config.json"
+    if not config.exists():
+        return []
+    auto_map = json.loads(config.read_text(encoding="utf-8")).get("auto_map") or {}
+    return sorted({ref.split(".")[0] + ".py" for ref in auto_map.values() if isinstance(ref, str)})
+
+
+class TransformersChat(ChatModel):
+    """Args:
+    path: a local folder or a hub name (the hub only with network; offline, a folder).
+    precision: ``auto`` (fp16 on a GPU, fp32 on the CPU), ``fp16``, ``int8``, ``int4``
+        (through the model's own ``quantize(bits)``, as ChatGLM has), ``fp32``.
+    device: ``cuda`` or ``cpu``; the GPU when torch sees one.
+    trust_remote_code: run the folder's own model code (ChatGLM needs it).
+    revision: the hub revision to pin remote code to (shown to the user).
+    """
+
+    backend = "transformers"
+
+    def __init__(
+        self,
+        path: str,
+        precision: Precision = "auto",
+        device: str | None = None,
+        trust_remote_code: bool = False,
+        revision: str | None = None,
+    ):
+        if precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}."
+            )
+        try:
+            import torch
+            import transformers
+        except ImportError as err:
+            raise ImportError("The transformers backend needs torch and transformers.") from err
+        from ..encoders._base import ModelLoadError
+        from ..encoders.hf import pick_device, resolve_model_location
+
+        try:
+            location = resolve_model_location(path)
+        except ModelLoadError as err:
+            raise LLMError(str(err)) from err
+        code = remote_code_files(location)
+        if code and not trust_remote_code:
+            raise LLMError(
+                f"{path} runs its own Python code ({', '.join(code)}). Read it, then allow "
+                f"remote code (--trust-remote-code; revision {revision or 'as on disk'}) "
+                "to load it."
+            )
+        self.device = pick_device(device)
+        cuda = self.device.startswith("cuda")
+        if precision == "auto":
+            precision = "fp16" if cuda else "fp32"
+        self.precision = precision
+        self.revision = revision
+        options = dict(trust_remote_code=trust_remote_code, revision=revision)
+        try:
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(location, **options)
+            config = transformers.AutoConfig.from_pretrained(location, **options)
+            auto_map = getattr(config, "auto_map", None) or {}
+            # ChatGLM-6B registers its model for AutoModel, not AutoModelForCausalLM.
+            loader = (
+                transformers.AutoModel
+                if "AutoModel" in auto_map and "AutoModelForCausalLM" not in auto_map
+                else transformers.AutoModelForCausalLM
+            )
+            dtype = torch.float16 if cuda and precision != "fp32" else torch.float32
+            model = loader.from_pretrained(location, dtype=dtype, **options)
+            if precision in ("int8", "int4"):
+                if not hasattr(model, "quantize"):
+                    raise LLMError(
+                        f"{path} has no quantize(); int8/int4 come from ChatGLM's own code. "
+                        "Load a model saved quantized (e.g. THUDM/chatglm-6b-int4) at fp16, or "
+                        "choose fp16/fp32."
+                    )
+                bits = 8 if precision == "int8" else 4
+                model = model.half().quantize(bits) if cuda else model.quantize(bits)
+            model = model.half().cuda() if cuda and precision != "fp32" else model.to(self.device)
+            if not cuda:
+                model = model.float()
+        except LLMError:
+            raise
+        except Exception as err:  # what ChatGLM's code raises is not ours to enumerate
+            fix = explain_fault(str(err))
+            raise LLMError(
+                f"Could not load {path} ({precision} on {self.device}): {err}"
+                + (f" -- {fix}" if fix else "")
+            ) from err
+        self.model = model.eval()
+        self.name = f"{Path(location).name} ({precision} on {self.device})"
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.2
+    ) -> Iterator[str]:
+        messages = check_messages(messages)
+        if hasattr(self.model, "chat"):
+            yield from self._chatglm(messages, max_tokens, temperature)
+        else:
+            yield from self._generate(messages, max_tokens, temperature)
+
+    def _chatglm(self, messages, max_tokens, temperature) -> Iterator[str]:
+        """ChatGLM's own API: the last user turn and (query, answer) pairs before it."""
+        import torch
+
+        query, history = to_query_history(messages)
+        with torch.inference_mode():
+            if hasattr(self.model, "stream_chat"):
+                shown = ""
+                for response, _ in self.model.stream_chat(self.tokenizer, query, history=history):
+                    yield response[len(shown) :]
+                    shown = response
+            else:
+                response, _ = self.model.chat(self.tokenizer, query, history=history)
+                yield response
+
+    def _generate(self, messages, max_tokens, temperature) -> Iterator[str]:
+        import torch
+        from transformers import TextIteratorStreamer
+
+        if not getattr(self.tokenizer, "chat_template", None):
+            raise LLMError(
+                f"{self.name} has neither model.chat nor a chat template; use an instruction-"
+                "tuned (chat) model."
+            )
+        inputs = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        ).to(self.model.device)
+        inputs.pop("token_type_ids", None)  # BERT-style tokenizers add them; decoders reject them
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        sampling = dict(do_sample=True, temperature=temperature) if temperature > 0 else {}
+        errors: list[BaseException] = []
+
+        def run():
+            try:
+                with torch.inference_mode():
+                    self.model.generate(
+                        **inputs, max_new_tokens=max_tokens, streamer=streamer, **sampling
+                    )
+            except BaseException as err:  # surfaced in the caller's thread below
+                errors.append(err)
+                streamer.end()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        yield from streamer
+        thread.join()
+        if errors:
+            raise LLMError(f"{self.name} failed while answering: {errors[0]}") from errors[0]
