@@ -24,7 +24,9 @@ from embedviz.cluster import (
     ordered_similarities,
     representatives,
 )
+from embedviz.codegen import View, revise_script, run_script, template_script
 from embedviz.encoders import DEFAULT_MODEL, KNOWN_MODELS, ModelLoadError, load_encoder
+from embedviz.explain import explain_clusters
 from embedviz.export import coordinates_frame, csv_bytes, named_pairs, standalone_html
 from embedviz.figures.scatter import add_query_point
 from embedviz.figures.view import (
@@ -42,6 +44,8 @@ from embedviz.inputs import (
     texts_from_table,
 )
 from embedviz.keywords import keyword_labels
+from embedviz.llm import LLMError, load_llm
+from embedviz.llm.llamacpp import INSTALL_HINT
 from embedviz.project import (
     DEFAULT_RANDOM_STATE,
     METHOD_NAMES,
@@ -69,6 +73,12 @@ MAX_PAIRS = 100_000
 def get_encoder(spec: str):
     """One model per process, shared by every session (encoders are read-only)."""
     return load_encoder(spec)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def get_llm(spec: str, options: tuple):
+    """One LLM per process (they take GBs); a new choice replaces the oldest."""
+    return load_llm(spec, **dict(options))
 
 
 @st.cache_resource(show_spinner=False)
@@ -283,6 +293,60 @@ def cluster_sidebar() -> tuple[str, object, dict]:
     return method, k, params
 
 
+LLM_CHOICES = {
+    "none": "None (the app works fully without one)",
+    "bundled": "Bundled: Qwen2.5-Coder-1.5B on the CPU (llama.cpp)",
+    "transformers": "ChatGLM / Hugging Face folder (transformers)",
+    "openai": "OpenAI-compatible server (vLLM, Ollama, ChatGLM3 API)",
+}
+
+
+def llm_sidebar() -> tuple[str | None, tuple]:
+    """The LLM the user picked, as (spec, options), or (None, ()) for none."""
+    st.sidebar.header("Local LLM")
+    choice = st.sidebar.selectbox(
+        "Explain clusters and write code with",
+        list(LLM_CHOICES),
+        format_func=LLM_CHOICES.get,
+        key="llm_backend",
+    )
+    if choice == "bundled":
+        return "bundled", ()
+    if choice == "openai":
+        url = st.sidebar.text_input("Base URL", "http://127.0.0.1:8000/v1", key="llm_url")
+        model = st.sidebar.text_input("Model name", "chatglm3-6b", key="llm_model")
+        return f"openai:{model.strip()}@{url.strip()}", ()
+    if choice == "transformers":
+        path = st.sidebar.text_input(
+            "Folder or hub name",
+            key="llm_path",
+            placeholder=r"D:\models\chatglm-6b-int4 or THUDM/chatglm-6b",
+        ).strip()
+        precision = st.sidebar.selectbox(
+            "Precision",
+            ("auto", "fp16", "int8", "int4", "fp32"),
+            key="llm_precision",
+            help="auto: fp16 on a GPU, fp32 on the CPU. int8/int4 use ChatGLM's quantize(). "
+            "ChatGLM-6B needs about 13 / 8 / 5.5 GB of GPU memory at fp16 / int8 / int4.",
+        )
+        revision = st.sidebar.text_input("Revision (hub only)", key="llm_revision").strip()
+        trust = st.sidebar.checkbox(
+            f"Run this model's own code (revision: {revision or 'as on disk'})",
+            key="llm_trust",
+            help="ChatGLM ships its model as Python files in its folder; tick only for code "
+            "you trust.",
+        )
+        if not path:
+            return None, ()
+        options = (
+            ("precision", precision),
+            ("revision", revision or None),
+            ("trust_remote_code", trust),
+        )
+        return f"transformers:{path}", options
+    return None, ()
+
+
 def selected_positions(event) -> list[int]:
     """Positions in the texts of the points a box, lasso or click selected."""
     if not event or not event.selection:
@@ -312,6 +376,7 @@ def main() -> None:
     warming = background_warm_up()
     spec, method, dims, params = sidebar()
     cluster_method, k, cluster_params = cluster_sidebar()
+    llm_spec, llm_options = llm_sidebar()
 
     try:
         batch, label_name = input_batch()
@@ -359,6 +424,17 @@ def main() -> None:
         st.warning(message)
     clustered = cluster_method != "none" and clustering.n_clusters > 1
     names = cluster_names(tuple(texts), clustering.labels) if clustered else {}
+    # LLM labels, once asked for, replace the keyword labels of these same clusters.
+    explained_key = (
+        spec,
+        tuple(texts),
+        cluster_method,
+        str(k),
+        tuple(sorted(cluster_params.items())),
+    )
+    explained = st.session_state.get("explanations")
+    if clustered and explained and explained[0] == explained_key:
+        names = {**names, **{e.cluster: e.label for e in explained[1]}}
     scores = faithfulness(X, projection.coords)
 
     # -- search: the query's nearest texts, and where it falls on the map
@@ -548,7 +624,9 @@ def main() -> None:
             b_col.write(texts[b])
             st.metric("cosine", f"{cosine:.3f}")
 
-    tabs = st.tabs(["Clusters", "Most similar pairs", "Near-duplicates", "Compare projections"])
+    tabs = st.tabs(
+        ["Clusters", "Most similar pairs", "Near-duplicates", "Compare projections", "Ask the LLM"]
+    )
     with tabs[0]:
         if clustered:
             reps = representatives(X, clustering.labels, n=3)
@@ -633,6 +711,27 @@ def main() -> None:
                 )
                 col.plotly_chart(fig, theme=None, key=f"compare_{m}")
 
+    with tabs[4]:
+        llm_panel(
+            llm_spec,
+            llm_options,
+            texts=texts,
+            X=X,
+            clustering=clustering if clustered else None,
+            keywords=cluster_names(tuple(texts), clustering.labels) if clustered else {},
+            selection=selection,
+            explained_key=explained_key,
+            view=View(
+                texts=texts,
+                model_spec=spec,
+                method=method,
+                dims=dims,
+                params=params,
+                labels=labels,
+                label_name=colour_by,
+            ),
+        )
+
     st.subheader("Download")
     notes = [
         batch.summary(),
@@ -688,6 +787,100 @@ def main() -> None:
             on_click="ignore",
             key="download_pairs",
         )
+
+
+def llm_panel(spec, options, *, texts, X, clustering, keywords, selection, explained_key, view):
+    """Explain the clusters (or the selection against the rest) and write the plot's code."""
+    if spec is None:
+        st.info(
+            "No LLM is active: pick one under **Local LLM** in the sidebar. The bundled model "
+            f"works offline on the CPU once installed ({INSTALL_HINT}); a ChatGLM folder loads "
+            "through transformers; a running vLLM / Ollama / ChatGLM3 API server through its URL."
+        )
+    else:
+        st.caption(f"LLM: {spec} " + " ".join(f"{k}={v}" for k, v in options if v))
+
+    st.markdown("**Explain the groups**")
+    if selection:
+        labels = np.where(np.isin(np.arange(len(texts)), selection), 0, 1)
+        keywords = keyword_labels(texts, labels)
+        what = f"the {len(selection)} selected texts against the rest"
+    elif clustering is not None:
+        labels = clustering.labels
+        what = f"the {clustering.n_clusters} clusters"
+    else:
+        labels = None
+        what = ""
+    if labels is None:
+        st.write("Cluster the texts (sidebar) or select points on the map to explain them.")
+    elif st.button(f"Explain {what}", key="explain", disabled=spec is None):
+        try:
+            with st.status(f"Asking the LLM about {what} …", expanded=True) as status:
+                llm = get_llm(spec, options)
+                live = st.empty()
+                found = explain_clusters(
+                    llm,
+                    texts,
+                    X,
+                    labels,
+                    keywords,
+                    on_text=lambda text: live.code(text[-1500:], language="json"),
+                )
+                live.empty()
+                status.update(label=f"{llm.name} answered", state="complete")
+        except (LLMError, ImportError) as err:
+            st.error(str(err))
+        else:
+            if not selection:
+                st.session_state["explanations"] = (explained_key, found)
+            st.session_state["explained_view"] = found
+            if not selection:
+                st.rerun()  # the map's legend takes the new labels
+    for e in st.session_state.get("explained_view", []):
+        st.markdown(f"**{e.cluster} · {e.label}**  \n{e.explanation}")
+
+    st.markdown("**The code that draws this view**")
+    script = template_script(view)
+    with st.expander("Standalone Python script (same texts, model, projection and seed)"):
+        st.code(script, language="python")
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        "Download the script",
+        script,
+        file_name="embedviz_view.py",
+        mime="text/x-python",
+        on_click="ignore",
+        key="download_script",
+    )
+    if c2.button("Run it to check (separate process)", key="run_script"):
+        with st.spinner("Running the script in its own process …"):
+            result = run_script(script)
+        show_run(result)
+    request = st.text_input(
+        "Ask the LLM to change it",
+        placeholder="给图加一个中文标题 / colour the points by text length",
+        key="code_request",
+    ).strip()
+    if st.button("Change, run and check", key="revise", disabled=spec is None or not request):
+        try:
+            with st.spinner("The LLM is rewriting the script; then it runs in its own process …"):
+                revision = revise_script(get_llm(spec, options), script, request)
+        except (LLMError, ImportError) as err:
+            st.error(str(err))
+        else:
+            tries = "first try" if revision.attempts == 1 else "after one fix of its error"
+            st.caption(f"Script {'works' if revision.result.ok else 'still fails'} ({tries}).")
+            st.code(revision.code, language="python")
+            show_run(revision.result)
+
+
+def show_run(result) -> None:
+    if result.ok:
+        st.success(f"The script ran in {result.seconds:.1f} s and wrote its figure.")
+        st.components.v1.html(result.html, height=660, scrolling=True)
+    else:
+        st.error("The script failed:")
+        st.code(result.output or "(no output)")
 
 
 def labels_or(names: dict[int, str], c) -> str:

@@ -74,13 +74,13 @@ def main() -> None:
         load = time.perf_counter() - start
         X, took = timed(encoder.encode, texts)
         c = cosines(X, ref)
-        rows.append([label, args.n / took, base / took, float(c.mean()), float(c.min()), load])
+        rows.append([label, args.n / took, base / took, f"{c.mean():.4f}", f"{c.min():.4f}", load])
     use = load_encoder("use-multilingual")
     _, took = timed(use.encode, texts)
     rows.append(
         ["USE multilingual (default; other model)", args.n / took, base / took, "-", "-", 0.0]
     )
-    print(f"{args.n:,} texts, model {Path(folder).name}; cosine against the baseline\n")
+    print(f"{args.n:,} texts, model {folder}; cosine against the baseline\n")
     print_table(["path", "texts/s", "× baseline", "cos mean", "cos min", "load/export s"], rows)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,20 +113,26 @@ def explain_clusters(
     keywords: dict[int, str] | None = None,
     *,
     max_tokens: int = 1024,
+    on_text: Callable[[str], None] | None = None,
 ) -> list[ClusterExplanation]:
     """Ask the LLM for a distinct label and an explanation per cluster.
 
     A cluster the model leaves out keeps its keyword label, and says so; labels that come back
-    equal get the cluster number added, so that they stay distinct.
+    equal get the cluster number added, so that they stay distinct. ``on_text`` sees the
+    answer so far as it streams (for a progress display).
     """
     prompt, ids, shown = build_prompt(texts, X, labels, keywords)
     if not ids:
         return []
-    answer = llm.chat(
+    answer = ""
+    for piece in llm.stream(
         [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": prompt}],
         max_tokens=max_tokens,
         temperature=0.2,
-    )
+    ):
+        answer += piece
+        if on_text is not None:
+            on_text(answer)
     items = parse_answer(answer, len(ids))
     out = []
     for c, item in zip(ids, items, strict=True):

@@ -26,9 +26,10 @@ Method = Literal["pca", "tsne", "umap"]
 METHODS: tuple[Method, ...] = ("pca", "tsne", "umap")
 METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 DEFAULT_RANDOM_STATE = 42
-#: 2-D t-SNE of more texts than this runs on openTSNE (FFT); fewer on scikit-learn, which
-#: is faster there (bench/scaling.py measures the crossover).
-OPENTSNE_ABOVE = 5000
+#: 2-D t-SNE of more texts than this runs on openTSNE (FFT); fewer on scikit-learn. On real
+#: embeddings with 2 cores scikit-learn was as fast or faster up to 20,000 texts (61 s against
+#: 72 s); openTSNE wins at 50,000 (bench/tsne_crossover.py).
+OPENTSNE_ABOVE = 20_000
 #: From this many texts UMAP would build its neighbour graph with pynndescent, whose numba
 #: code compiles afresh in every process (~40 s); embedviz computes the exact graph in numpy
 #: blocks instead and hands it over.
@@ -212,7 +213,7 @@ class TSNEProjector(_Projector):
 
     def _fit_opentsne(self, X, perplexity):
         """openTSNE's FFT-accelerated t-SNE: linear in n where scikit-learn's Barnes-Hut is
-        n log n with a large constant (20,000 texts: 48 s against 158 s)."""
+        n log n and its neighbour search quadratic (50,000 texts: 143 s against 850 s)."""
         try:
             from openTSNE import TSNE
         except ImportError as err:

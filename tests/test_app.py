@@ -318,3 +318,80 @@ def test_neighbourhood_colouring_uses_a_colour_scale():
     at.radio(key="colour_by").set_value("neighbourhood kept").run()
     marker = figures(at)[0]["data"][0]["marker"]
     assert marker["colorscale"] and len(array(marker["color"])) == 4
+
+
+# ---------------------------------------------------------------- the LLM panel
+
+
+@pytest.fixture
+def chat_server():
+    from .chat_server import ChatServer
+
+    server = ChatServer()
+    yield server
+    server.close()
+
+
+def use_server(at: AppTest, server) -> AppTest:
+    at.sidebar.selectbox(key="llm_backend").set_value("openai").run()
+    at.sidebar.text_input(key="llm_url").set_value(server.url)
+    at.sidebar.text_input(key="llm_model").set_value(server.model).run()
+    return at
+
+
+def test_without_an_llm_the_panel_says_how_to_set_one_up():
+    at = run_app()
+    assert any("No LLM is active" in i.value for i in at.info)
+    assert any("requirements-llm.txt" in i.value for i in at.info)
+    assert at.button(key="explain").disabled
+
+
+def test_llm_labels_replace_keyword_labels_on_the_map(chat_server, seed_texts):
+    answer = [
+        {"group": 0, "label": "花呗与银行卡", "explanation": "都在问银行卡：「如何办理银行卡」"},
+        {"group": 1, "label": "无关的名字", "explanation": "「哈里路大旋风」与支付无关。"},
+    ]
+    chat_server.answer(json.dumps(answer, ensure_ascii=False))
+    at = use_server(run_app(), chat_server)
+    at.button(key="explain").click().run(timeout=TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    names = {t["name"] for t in figures(at)[0]["data"]}
+    assert names == {"0 · 花呗与银行卡", "1 · 无关的名字"}
+    assert any("「哈里路大旋风」与支付无关" in m.value for m in at.markdown)
+    _, body = chat_server.requests[-1]
+    prompt = body["messages"][-1]["content"]
+    assert "Chinese" in prompt and all(t in prompt for t in seed_texts)
+
+
+def test_selection_is_explained_against_the_rest(chat_server):
+    chat_server.answer('[{"group": 0, "label": "换卡"}, {"group": 1, "label": "其他"}]')
+    at = use_server(run_app(), chat_server)
+    select_points(at, [0, 1])
+    at.button(key="explain").click()
+    at._run(at._tree.get_widget_states(), timeout=TIMEOUT)
+    assert any(
+        "Group 0 (2 texts" in body["messages"][-1]["content"] for _, body in chat_server.requests
+    )
+
+
+def test_template_script_runs_in_its_own_process():
+    at = run_app()
+    at.button(key="run_script").click().run(timeout=TIMEOUT)
+    assert not at.exception
+    assert at.success[0].value.startswith("The script ran in")
+
+
+def test_llm_changes_the_script_and_the_change_is_run(chat_server):
+    at = run_app()
+    script = next(c.value for c in at.code if c.value.startswith('"""Reproduces an embedviz view'))
+    changed = script.replace("height=620,", 'height=620, title="花呗问题的地图",')
+    chat_server.answer("Here it is:\n```python\n" + "raise SystemExit('boom')\n" + "```")
+    chat_server.answer("Fixed:\n```python\n" + changed + "```")
+    use_server(at, chat_server)
+    at.text_input(key="code_request").set_value("给图加一个中文标题").run()
+    at.button(key="revise").click().run(timeout=TIMEOUT)
+    assert not at.exception
+    assert any("works (after one fix of its error)" in c.value for c in at.caption)
+    assert any('title="花呗问题的地图"' in c.value for c in at.code)
+    fix_request = chat_server.requests[-1][1]["messages"][-1]["content"]
+    assert "boom" in fix_request

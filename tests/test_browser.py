@@ -182,7 +182,8 @@ def test_upload_gbk_semicolon_csv_and_colour_by_label(server, browser, tmp_path)
     assert page.get_by_text("Columns are separated by ';'.").is_visible()
     page.get_by_label("Colour by (optional label column)").click()
     page.get_by_role("option", name="类别").click()
-    page.locator(".js-plotly-plot .legend .traces").nth(1).wait_for(timeout=60_000)
+    # The map is redrawn coloured by the label column (it was coloured by cluster).
+    page.locator(".js-plotly-plot .legend .traces text", has_text="支付").wait_for(timeout=60_000)
     legend = page.locator(".js-plotly-plot .legend .traces text").all_text_contents()
     assert set(legend) == {"支付", "天气"}
     page.screenshot(path=str(ARTIFACTS / "app_upload_gbk.png"), full_page=True)

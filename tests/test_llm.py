@@ -4,15 +4,12 @@ model end to end (slow), and what the LLM features do with their answers."""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from embedviz.llm import ChatModel, LLMError, load_llm
 from embedviz.llm._base import to_query_history
 
+from .chat_server import ChatServer
 from .llm_models import build_tiny_chatglm, build_tiny_glm
 
 ASK = [{"role": "user", "content": "这些句子在说什么？"}]
@@ -103,61 +100,26 @@ def test_messages_become_chatglm_query_and_history():
 # ---------------------------------------------------------------- OpenAI-compatible HTTP
 
 
-class ChatServer(BaseHTTPRequestHandler):
-    """A local OpenAI-compatible server: /v1/chat/completions, streamed as server-sent events
-    the way vLLM and llama.cpp's server send them."""
-
-    requests: list = []
-
-    def do_POST(self):  # noqa: N802 - http.server's name
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        ChatServer.requests.append((self.path, body))
-        if body["model"] != "chatglm3-6b":
-            self.send_response(404)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(json.dumps({"error": {"message": "model not found"}}).encode())
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
-        for piece in ["花呗", "换绑", "银行卡"]:
-            chunk = {
-                "id": "c1",
-                "object": "chat.completion.chunk",
-                "created": 0,
-                "model": body["model"],
-                "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
-            }
-            self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
-        self.wfile.write(b"data: [DONE]\n\n")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def chat_server():
-    ChatServer.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ChatServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    server = ChatServer()
+    yield server
+    server.close()
 
 
 def test_http_client_streams_from_a_local_server(chat_server):
-    llm = load_llm(f"openai:chatglm3-6b@{chat_server}")
-    assert llm.name == f"chatglm3-6b at {chat_server}"
-    assert list(llm.stream(ASK, max_tokens=50)) == ["花呗", "换绑", "银行卡"]
-    path, body = ChatServer.requests[-1]
+    chat_server.answer("花呗换绑银行卡", piece=2)
+    llm = load_llm(f"openai:chatglm3-6b@{chat_server.url}")
+    assert llm.name == f"chatglm3-6b at {chat_server.url}"
+    assert list(llm.stream(ASK, max_tokens=50)) == ["花呗", "换绑", "银行", "卡"]
+    path, body = chat_server.requests[-1]
     assert path == "/v1/chat/completions"
     assert body["messages"] == ASK and body["max_tokens"] == 50 and body["stream"] is True
 
 
 def test_http_errors_say_what_to_do(chat_server):
     with pytest.raises(LLMError, match="refused the request \\(404\\).*named 'glm-4'"):
-        load_llm(f"openai:glm-4@{chat_server}").chat(ASK)
+        load_llm(f"openai:glm-4@{chat_server.url}").chat(ASK)
     with pytest.raises(LLMError, match="No answer from http://127.0.0.1:9/v1.*Start the server"):
         load_llm("openai:chatglm3-6b@http://127.0.0.1:9/v1").chat(ASK)
 
