@@ -171,6 +171,8 @@ def sidebar() -> tuple[str, str, int, dict]:
             "Hugging Face name or local folder",
             key="model_custom",
             placeholder=r"shibing624/text2vec-base-chinese or D:\models\text2vec-base-chinese",
+            help="A hub name or folder runs through text2vec (torch). Put onnx: or onnx-int8: "
+            "in front to run it with ONNX Runtime (1.7x / 2.4x faster on the CPU).",
         )
         spec = spec.strip() or DEFAULT_MODEL
 
@@ -373,7 +375,6 @@ def main() -> None:
         "See how your sentences relate: embeddings projected to a map, beside their "
         "cosine similarities, grouped into clusters."
     )
-    warming = background_warm_up()
     spec, method, dims, params = sidebar()
     cluster_method, k, cluster_params = cluster_sidebar()
     llm_spec, llm_options = llm_sidebar()
@@ -407,10 +408,13 @@ def main() -> None:
 
     texts, rows, n = batch.texts, batch.rows, len(batch.texts)
     X = embed_texts(spec, tuple(texts))
-    hint = ""
-    if method == "umap" and warming.is_alive():
-        hint = " (UMAP's code is still compiling, once per server start)"
-    with st.spinner(f"Projecting with {METHOD_NAMES[method]}{hint} …"):
+    if method == "umap":
+        # The user's fit needs the compiled code: wait for the warm-up rather than compile twice.
+        warming = background_warm_up()
+        if warming.is_alive():
+            with st.spinner("UMAP's code is compiling (once per server start, about 10 s) …"):
+                warming.join()
+    with st.spinner(f"Projecting with {METHOD_NAMES[method]} …"):
         projection = project_embeddings(X, method, dims, tuple(sorted(params.items())))
     with st.spinner(f"Clustering with {CLUSTER_NAMES[cluster_method]} …"):
         try:
@@ -787,6 +791,8 @@ def main() -> None:
             on_click="ignore",
             key="download_pairs",
         )
+    # Started once the page is drawn, so the first page is not slowed by it.
+    background_warm_up()
 
 
 def llm_panel(spec, options, *, texts, X, clustering, keywords, selection, explained_key, view):

@@ -106,15 +106,16 @@ def check_driver() -> Check:
 
 def check_cpm_kernels() -> list[Check]:
     found = {}
+    has_libcuda = False
     for folder in CPM_KERNELS_DIRS:
         path = Path(os.path.expandvars(folder))
         if "$" in str(path):
             found[folder] = "CUDA_PATH is not set"
             continue
         libs = [n for n in ("libcuda.so", "libcudart.so") if (path / n).exists()]
-        found[folder] = ", ".join(libs) if libs else "no libcuda.so / libcudart.so"
+        has_libcuda = has_libcuda or "libcuda.so" in libs
+        found[folder] = ", ".join(libs) if libs else "neither libcuda.so nor libcudart.so"
     where = "; ".join(f"{k}: {v}" for k, v in found.items())
-    has_libcuda = any("libcuda.so" in v for v in found.values())
     checks = [
         Check(
             "libcuda where cpm_kernels looks",

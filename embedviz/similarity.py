@@ -95,13 +95,17 @@ def top_pairs(S: np.ndarray, texts: list[str], k: int = 20) -> pd.DataFrame:
     return pair_frame(S, texts, k=k)
 
 
-#: Rows per block when similarities are computed block by block (a block of 2,048 rows
-#: against 50,000 texts is 400 MB of float32).
-BLOCK_ROWS = 2048
+#: Cells per block when similarities are computed block by block: 32 M cells are 128 MB of
+#: float32 (and 256 MB of int64 indices where a block is partitioned).
+BLOCK_CELLS = 32_000_000
+
+
+def _block_rows(n: int) -> int:
+    return int(np.clip(BLOCK_CELLS // max(n, 1), 64, 4096))
 
 
 def pairs_above(
-    X, threshold: float, *, limit: int | None = None, block_rows: int = BLOCK_ROWS
+    X, threshold: float, *, limit: int | None = None, block_rows: int | None = None
 ) -> tuple[pd.DataFrame, int]:
     """Every distinct pair (i < j) with cosine >= ``threshold``, most similar first.
 
@@ -120,6 +124,7 @@ def pairs_above(
         raise ValueError(f"threshold must be between -1 and 1, got {threshold}.")
     U = check_embeddings(X)
     n = U.shape[0]
+    block_rows = block_rows or _block_rows(n)
     found_i, found_j, found_v = [], [], []
     total = 0
     for start in range(0, n, block_rows):
@@ -156,7 +161,7 @@ def _keep_top(found_i, found_j, found_v, limit):
 
 
 def top_k_neighbours(
-    X, k: int = 10, *, block_rows: int = BLOCK_ROWS
+    X, k: int = 10, *, block_rows: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each text's ``k`` most similar other texts, block by block (bounded memory).
 
@@ -165,6 +170,7 @@ def top_k_neighbours(
     """
     U = check_embeddings(X)
     n = U.shape[0]
+    block_rows = block_rows or _block_rows(n)
     k = min(k, n - 1)
     idx = np.empty((n, max(k, 0)), dtype=np.int64)
     sim = np.empty((n, max(k, 0)), dtype=np.float32)

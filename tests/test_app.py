@@ -395,3 +395,17 @@ def test_llm_changes_the_script_and_the_change_is_run(chat_server):
     assert any('title="花呗问题的地图"' in c.value for c in at.code)
     fix_request = chat_server.requests[-1][1]["messages"][-1]["content"]
     assert "boom" in fix_request
+
+
+@pytest.mark.slow
+def test_twenty_thousand_texts_give_a_map_and_the_cluster_summary():
+    from bench._texts import make_texts
+
+    at = AppTest.from_file(APP, default_timeout=900).run()
+    at.text_area(key="texts").set_value("\n".join(make_texts(20_000))).run()
+    assert not at.exception, [e.value for e in at.exception]
+    scatter, heatmap = figures(at)
+    assert scatter["data"][0]["type"] == "scattergl"
+    assert heatmap["layout"]["title"]["text"].startswith("Mean cosine similarity between")
+    assert any("random sample of 3,000 of 20,000 texts" in c.value for c in at.caption)
+    assert any("mean similarity between clusters" in c.value for c in at.caption)
