@@ -32,8 +32,8 @@ from embedviz.figures.scatter import add_query_point
 from embedviz.figures.view import (
     MAX_HEATMAP_TEXTS,
     cluster_point_labels,
-    heatmap_title,
-    view_figures,
+    heatmap_figure,
+    map_figure,
 )
 from embedviz.inputs import (
     InputError,
@@ -473,19 +473,20 @@ def main() -> None:
         values = scores.per_point
     left, right = st.columns(2)
     heatmap_slot = right.empty()
-    scatter, _ = view_figures(
+    colouring = dict(
+        labels=labels,
+        label_name=colour_by,
+        values=values,
+        value_name=f"share of {scores.k} nearest kept",
+    )
+    scatter = map_figure(
         coords=projection.coords,
         axis_titles=projection.axis_titles,
         method_name=projection.name,
         model_name=encoder.name,
         texts=texts,
         ids=rows,
-        S=None,
-        order=None,
-        labels=labels,
-        label_name=colour_by,
-        values=values,
-        value_name=f"share of {scores.k} nearest kept",
+        **colouring,
     )
     if query_xy is not None:
         add_query_point(scatter, query_xy[0], query)
@@ -511,18 +512,14 @@ def main() -> None:
         idx = np.asarray(shown)
         sub_labels = clustering.labels[idx] if clustered else None
         S, order, boundaries = heatmap_inputs(X[idx], sub_labels)
-        _, heatmap = view_figures(
-            coords=projection.coords[idx],
-            axis_titles=projection.axis_titles,
-            method_name=projection.name,
-            model_name=encoder.name,
+        heatmap = heatmap_figure(
             texts=[texts[i] for i in shown],
             ids=[rows[i] for i in shown],
             S=S,
             order=order,
             boundaries=boundaries,
+            what=what,
         )
-        heatmap.update_layout(title_text=heatmap_title(len(shown), bool(boundaries), what))
         heatmap_note = (
             f"The heatmap shows the {len(selection):,} selected texts."
             if selection
@@ -530,15 +527,10 @@ def main() -> None:
         )
     elif clustered:
         M, ids, sizes = summary_inputs(X, clustering.labels)
-        _, heatmap = view_figures(
-            coords=projection.coords,
-            axis_titles=projection.axis_titles,
-            method_name=projection.name,
-            model_name=encoder.name,
+        heatmap = heatmap_figure(
             texts=texts,
             ids=rows,
             S=None,
-            order=None,
             cluster_summary=(M, [names[c] for c in ids], sizes),
         )
         heatmap_note = (
@@ -696,19 +688,14 @@ def main() -> None:
                 with st.spinner(f"{METHOD_NAMES[m]} …"):
                     p = project_embeddings(X, m, 2, (("random_state", params["random_state"]),))
                     sc = faithfulness(X, p.coords)
-                fig, _ = view_figures(
+                fig = map_figure(
                     coords=p.coords,
                     axis_titles=p.axis_titles,
                     method_name=p.name,
                     model_name=encoder.name,
                     texts=texts,
                     ids=rows,
-                    S=None,
-                    order=None,
-                    labels=labels,
-                    label_name=colour_by,
-                    values=values,
-                    value_name=f"share of {scores.k} nearest kept",
+                    **colouring,
                 )
                 fig.update_layout(
                     title_text=f"{p.name}: {sc.describe()}", showlegend=False, height=420

@@ -92,7 +92,12 @@ def cmd_embed(args) -> int:
 def cmd_plot(args) -> int:
     from .cluster import adjusted_rand, cluster, cluster_similarity, ordered_similarities
     from .export import coordinates_frame, csv_bytes, standalone_html
-    from .figures.view import MAX_HEATMAP_TEXTS, cluster_point_labels, view_figures
+    from .figures.view import (
+        MAX_HEATMAP_TEXTS,
+        cluster_point_labels,
+        heatmap_figure,
+        map_figure,
+    )
     from .keywords import keyword_labels
     from .project import project
     from .quality import neighbourhood_scores
@@ -147,17 +152,21 @@ def cmd_plot(args) -> int:
         labels, label_name = cluster_point_labels(clustering.labels, names), "cluster"
     else:
         labels, label_name = None, "label"
-    scatter, heatmap = view_figures(
+    scatter = map_figure(
         coords=projection.coords,
         axis_titles=projection.axis_titles,
         method_name=projection.name,
         model_name=encoder.name,
         texts=batch.texts,
         ids=batch.rows,
-        S=S,
-        order=order,
         labels=labels,
         label_name=label_name,
+    )
+    heatmap = heatmap_figure(
+        texts=batch.texts,
+        ids=batch.rows,
+        S=S,
+        order=order,
         boundaries=boundaries,
         cluster_summary=summary,
     )

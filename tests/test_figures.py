@@ -10,7 +10,7 @@ import pytest
 
 from embedviz.figures import projection_scatter, similarity_heatmap
 from embedviz.figures._style import short_label, wrap_text
-from embedviz.figures.view import view_figures
+from embedviz.figures.view import heatmap_figure, map_figure
 from embedviz.similarity import cosine_matrix, similarity_order
 
 LONG = "花呗更改绑定银行卡以后原来的自动还款设置会不会失效，需要重新开通吗？" * 2
@@ -90,33 +90,27 @@ def test_heatmap_keeps_duplicate_texts_apart():
     assert len(set(fig.data[0].x)) == 2
 
 
-def test_view_titles_say_method_model_and_count(seed_texts):
-    S = np.eye(4, dtype=np.float32)
-    scatter, heatmap = view_figures(
+def test_view_titles_say_method_model_count_and_what_is_shown(seed_texts):
+    scatter = map_figure(
         coords=np.zeros((4, 2)),
         axis_titles=["a", "b"],
         method_name="t-SNE",
         model_name="USE",
         texts=seed_texts,
         ids=[1, 2, 3, 4],
-        S=S,
-        order=None,
     )
     assert scatter.layout.title.text == "t-SNE 2-D map of 4 texts · model: USE"
-    assert heatmap.layout.title.text.startswith("Cosine similarity of 4 texts<br>")
-    assert (
-        view_figures(
-            coords=np.zeros((4, 2)),
-            axis_titles=["a", "b"],
-            method_name="PCA",
-            model_name="USE",
-            texts=seed_texts,
-            ids=[1, 2, 3, 4],
-            S=None,
-            order=None,
-        )[1]
-        is None
+    common = dict(texts=seed_texts, ids=[1, 2, 3, 4])
+    full = heatmap_figure(S=np.eye(4, dtype=np.float32), **common)
+    assert full.layout.title.text.startswith("Cosine similarity of 4 texts<br>")
+    by_cluster = heatmap_figure(S=np.eye(4), boundaries=[2], what="selected texts", **common)
+    assert by_cluster.layout.title.text.startswith("Cosine similarity of 4 selected texts")
+    assert "ordered by cluster" in by_cluster.layout.title.text
+    summary = heatmap_figure(
+        S=None, cluster_summary=(np.eye(2), ["花呗", "天气"], [3, 1]), **common
     )
+    assert summary.layout.title.text.startswith("Mean cosine similarity between 2 clusters")
+    assert heatmap_figure(S=None, **common) is None
 
 
 @pytest.mark.parametrize("bad", [np.zeros((3, 4)), np.zeros((2, 2))])

@@ -36,7 +36,7 @@ def cluster_point_labels(labels: np.ndarray, names: Mapping[int, str]) -> list[s
 NOISE_COLOURS = {"noise": OTHER_COLOUR}
 
 
-def view_figures(
+def map_figure(
     *,
     coords: np.ndarray,
     axis_titles: Sequence[str],
@@ -44,30 +44,19 @@ def view_figures(
     model_name: str,
     texts: Sequence[str],
     ids: Sequence[int],
-    S: np.ndarray | None,
-    order: np.ndarray | None,
     labels: Sequence[str] | None = None,
     label_name: str = "label",
-    boundaries: Sequence[int] = (),
-    cluster_summary: tuple[np.ndarray, Sequence[str], Sequence[int]] | None = None,
     values: np.ndarray | None = None,
     value_name: str = "value",
-) -> tuple[go.Figure, go.Figure | None]:
-    """Scatter and heatmap with titles that say what they show.
+) -> go.Figure:
+    """The projection scatter with a title that says method, size and model; noise in grey.
 
     Args:
-        S, order, boundaries: the full similarity matrix, the order to draw it in and the
-            cluster boundaries in that order; None above :data:`MAX_HEATMAP_TEXTS` texts.
-        cluster_summary: ``(M, names, sizes)`` from
-            :func:`embedviz.cluster.cluster_similarity`, drawn when ``S`` is None.
         labels, label_name: what to colour points by (clusters or the user's label column).
         values, value_name: colour on a scale instead (e.g. neighbourhood kept).
-
-    Returns:
-        (scatter, heatmap); the heatmap is None when neither ``S`` nor a summary is given.
     """
     n, dims = np.asarray(coords).shape
-    scatter = projection_scatter(
+    return projection_scatter(
         coords,
         texts,
         labels=labels,
@@ -79,15 +68,36 @@ def view_figures(
         values=values,
         value_name=value_name,
     )
-    heatmap = None
+
+
+def heatmap_figure(
+    *,
+    texts: Sequence[str],
+    ids: Sequence[int],
+    S: np.ndarray | None,
+    order: np.ndarray | None = None,
+    boundaries: Sequence[int] = (),
+    cluster_summary: tuple[np.ndarray, Sequence[str], Sequence[int]] | None = None,
+    what: str = "texts",
+) -> go.Figure | None:
+    """The full heatmap when ``S`` is given, else the cluster x cluster summary, else None.
+
+    Args:
+        S, order, boundaries: the similarity matrix, the order to draw it in and the cluster
+            boundaries in that order (None above :data:`MAX_HEATMAP_TEXTS` texts).
+        cluster_summary: ``(M, names, sizes)`` from
+            :func:`embedviz.cluster.cluster_similarity`.
+        what: what the texts are, for the title ("texts", "selected texts").
+    """
+    n = len(texts)
     if S is not None:
-        title = heatmap_title(n, by_cluster=bool(boundaries))
-        heatmap = similarity_heatmap(
+        title = heatmap_title(n, by_cluster=bool(boundaries), what=what)
+        return similarity_heatmap(
             S, texts, order=order, ids=ids, title=title, boundaries=boundaries
         )
-    elif cluster_summary is not None:
+    if cluster_summary is not None:
         M, names, sizes = cluster_summary
-        heatmap = cluster_heatmap(
+        return cluster_heatmap(
             M,
             names,
             sizes,
@@ -95,4 +105,4 @@ def view_figures(
             f"<br><sup>the full {n:,} x {n:,} heatmap is drawn up to {MAX_HEATMAP_TEXTS:,} "
             "texts; select points to see theirs</sup>",
         )
-    return scatter, heatmap
+    return None
