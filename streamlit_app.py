@@ -856,8 +856,16 @@ def llm_panel(spec, options, *, texts, X, clustering, keywords, selection, expla
     ).strip()
     if st.button("Change, run and check", key="revise", disabled=spec is None or not request):
         try:
-            with st.spinner("The LLM is rewriting the script; then it runs in its own process …"):
-                revision = revise_script(get_llm(spec, options), script, request)
+            with st.status("The LLM is rewriting the script …", expanded=True) as status:
+                live = st.empty()
+                revision = revise_script(
+                    get_llm(spec, options),
+                    script,
+                    request,
+                    on_text=lambda text: live.code(text[-1500:], language="python"),
+                )
+                live.empty()
+                status.update(label="Rewritten, run and checked", state="complete")
         except (LLMError, ImportError) as err:
             st.error(str(err))
         else:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -257,11 +257,28 @@ class Revision:
     attempts: int
 
 
-def revise_script(llm, script: str, request: str, *, timeout: float = 180) -> Revision:
+def revise_script(
+    llm,
+    script: str,
+    request: str,
+    *,
+    timeout: float = 180,
+    on_text: Callable[[str], None] | None = None,
+) -> Revision:
     """Ask the LLM to change the script, run the change, and when it fails send the error back
-    once for a fix."""
+    once for a fix. ``on_text`` sees each answer so far as it streams (a rewrite of the whole
+    script takes the bundled model one to two minutes on 2 cores)."""
+
+    def ask(messages) -> str:
+        answer = ""
+        for piece in llm.stream(messages, max_tokens=2048, temperature=0.1):
+            answer += piece
+            if on_text is not None:
+                on_text(answer)
+        return answer
+
     messages = [{"role": "user", "content": CODE_PROMPT.format(script=script, request=request)}]
-    answer = llm.chat(messages, max_tokens=2048, temperature=0.1)
+    answer = ask(messages)
     code = extract_code(answer)
     result = run_script(code, timeout=timeout)
     if result.ok:
@@ -270,5 +287,5 @@ def revise_script(llm, script: str, request: str, *, timeout: float = 180) -> Re
         {"role": "assistant", "content": answer},
         {"role": "user", "content": FIX_PROMPT.format(error=result.output[-2000:])},
     ]
-    code = extract_code(llm.chat(messages, max_tokens=2048, temperature=0.1))
+    code = extract_code(ask(messages))
     return Revision(code, run_script(code, timeout=timeout), 2)
