@@ -176,3 +176,10 @@ def test_scatter_colours_by_value_with_unscored_points_grey():
         list(scored.marker.color) == [1.0, 0.5, 0.0] and scored.marker.colorbar.title.text == "kept"
     )
     assert unscored.name == "not scored (1)" and unscored.marker.color == "#b0b0b0"
+
+
+def test_labels_of_edge_points_run_inward_and_close_pairs_split():
+    from embedviz.figures.scatter import label_positions
+
+    coords = np.array([[0.0, 0.0], [0.0, 0.02], [0.5, 1.0], [1.0, 0.5]])
+    assert label_positions(coords) == ["bottom right", "top right", "top center", "top left"]

@@ -37,10 +37,11 @@ def label_groups(labels: Sequence[str]) -> list[tuple[str, str | None, np.ndarra
 
 
 def label_positions(coords: np.ndarray, near: float = 0.08) -> list[str]:
-    """Where each point's text label goes so that two close points' labels do not overlap.
+    """Where each point's text label goes so that labels neither overlap nor cross the axes.
 
     A point whose nearest neighbour is close (within ``near`` of the plot's extent) and
-    above it gets its label below; every other label goes above.
+    above it gets its label below; every other label goes above. Labels of points in the
+    leftmost (rightmost) fifth run to the right (left), away from the axis and the edge.
     """
     xy = np.asarray(coords, dtype=np.float64)[:, :2]
     span = np.ptp(xy, axis=0)
@@ -51,7 +52,8 @@ def label_positions(coords: np.ndarray, near: float = 0.08) -> list[str]:
         d[i] = np.inf
         j = int(d.argmin()) if len(d) > 1 else i
         below = j != i and d[j] < near and (unit[j, 1], j) > (unit[i, 1], i)
-        positions.append("bottom center" if below else "top center")
+        side = "right" if unit[i, 0] < 0.2 else "left" if unit[i, 0] > 0.8 else "center"
+        positions.append(f"{'bottom' if below else 'top'} {side}")
     return positions
 
 
