@@ -172,7 +172,7 @@ def sidebar() -> tuple[str, str, int, dict]:
             key="model_custom",
             placeholder=r"shibing624/text2vec-base-chinese or D:\models\text2vec-base-chinese",
             help="A hub name or folder runs through text2vec (torch). Put onnx: or onnx-int8: "
-            "in front to run it with ONNX Runtime (1.7x / 2.4x faster on the CPU).",
+            "in front to run it with ONNX Runtime (about 1.6x / 2.3x faster on the CPU).",
         )
         spec = spec.strip() or DEFAULT_MODEL
 
