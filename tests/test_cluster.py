@@ -155,3 +155,16 @@ def test_auto_k_on_many_texts_is_chosen_on_a_sample(monkeypatch, clusters):
     assert len(result.labels) == 30 and result.n_clusters == 3
     assert adjusted_rand(truth, result.labels) == pytest.approx(1.0)
     assert result.silhouette is not None  # recomputed on all texts
+
+
+def test_hdbscan_of_many_texts_runs_on_principal_components_and_says_so(monkeypatch):
+    import embedviz.cluster as cluster_module
+
+    monkeypatch.setattr(cluster_module, "HDBSCAN_PCA_ABOVE", 20)
+    monkeypatch.setattr(cluster_module, "HDBSCAN_PCA_DIMS", 8)
+    rng = np.random.default_rng(5)
+    eye = np.eye(32)
+    X = np.vstack([3 * eye[k] + rng.normal(scale=0.05, size=(10, 32)) for k in range(3)])
+    result = cluster(X, "hdbscan")
+    assert result.n_clusters == 3
+    assert result.warnings[0].startswith("HDBSCAN of 30 texts runs on their first 8 principal")
