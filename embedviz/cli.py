@@ -114,7 +114,7 @@ def cmd_plot(args) -> int:
     notes = [batch.summary(), *projection.warnings]
 
     _say(f"Clustering with {args.cluster} ...")
-    clustering = cluster(X, args.cluster, args.k or "auto")
+    clustering = cluster(X, args.cluster, "auto" if args.k is None else args.k)
     clustered = args.cluster != "none" and clustering.n_clusters > 1
     names = keyword_labels(batch.texts, clustering.labels) if clustered else {}
     notes += [*clustering.warnings, clustering.describe()]
@@ -248,7 +248,7 @@ def cmd_explain(args) -> int:
 
     batch = load_batch(args)
     _, X = encode_batch(batch, args.model, not args.no_cache)
-    clustering = cluster(X, args.cluster, args.k or "auto")
+    clustering = cluster(X, args.cluster, "auto" if args.k is None else args.k)
     _say(clustering.describe())
     if clustering.n_clusters < 2:
         raise CLIError("Fewer than two clusters: there is nothing to tell apart. Give more texts.")

@@ -167,3 +167,9 @@ def test_plot_with_fixed_k_and_no_clusters(tmp_path):
     assert "k-means: 4 clusters" in result.stderr
     result = embedviz("plot", DATA / "mixed_topics.csv", "--cluster", "none", "--out", out)
     assert result.returncode == 0 and "No clustering." in result.stderr
+
+
+def test_a_zero_k_is_refused_with_the_fix(tmp_path):
+    result = embedviz("plot", DATA / "seed_huabei.txt", "--k", "0", "--out", tmp_path / "p.html")
+    assert result.returncode == 2
+    assert "n_clusters must be at least 1 or 'auto', got 0." in result.stderr

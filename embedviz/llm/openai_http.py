@@ -53,8 +53,9 @@ class OpenAIChat(ChatModel):
                     yield chunk.choices[0].delta.content
         except openai.APIConnectionError as err:
             raise LLMError(
-                f"No answer from {self.base_url}: {err}. Start the server (for example "
-                "`ollama serve`, or ChatGLM3's openai_api_demo) or correct the base URL."
+                f"No answer from {self.base_url}: {str(err).rstrip('.')}. Start the server "
+                "(for example `ollama serve`, or ChatGLM3's openai_api_demo) or correct the "
+                "base URL."
             ) from err
         except openai.APIStatusError as err:
             raise LLMError(
