@@ -624,84 +624,13 @@ def main() -> None:
         ["Clusters", "Most similar pairs", "Near-duplicates", "Compare projections", "Ask the LLM"]
     )
     with tabs[0]:
-        if clustered:
-            reps = representatives(X, clustering.labels, n=3)
-            ids = sorted(names, key=lambda c: (c == NOISE, c))
-            st.dataframe(
-                {
-                    "cluster": [c for c in ids],
-                    "keywords": [names[c] for c in ids],
-                    "texts": [int(np.sum(clustering.labels == c)) for c in ids],
-                    "closest to the centre": [" / ".join(texts[i] for i in reps[c]) for c in ids],
-                },
-                hide_index=True,
-                key="cluster_table",
-            )
-        else:
-            st.write("Pick a clustering in the sidebar to group the texts.")
-    pairs = None
+        clusters_tab(X, texts, clustering if clustered else None, names)
     with tabs[1]:
-        if 1 < n <= MAX_HEATMAP_TEXTS:
-            S_all, _, _ = heatmap_inputs(X, None)
-            pairs = pair_table(S_all, tuple(texts), tuple(rows))
-            st.dataframe(
-                pairs.head(TOP_PAIRS),
-                hide_index=True,
-                key="pairs",
-                column_config={
-                    "cosine": st.column_config.ProgressColumn(
-                        "cosine", min_value=-1.0, max_value=1.0, format="%.3f"
-                    )
-                },
-            )
-        elif n > MAX_HEATMAP_TEXTS:
-            st.write("Use Near-duplicates to list the most similar pairs of many texts.")
+        pairs = pairs_tab(X, texts, rows)
     with tabs[2]:
-        threshold = st.slider(
-            "List every pair with cosine at least", 0.50, 1.00, 0.90, 0.01, key="dup_threshold"
-        )
-        dups, total = near_duplicates(X, threshold, tuple(texts), tuple(rows))
-        exact = int(np.sum(dups["cosine"] >= 0.9999)) if len(dups) else 0
-        message = (
-            f"{total:,} pairs with cosine ≥ {threshold:.2f} "
-            f"({exact:,} of them identical in meaning, ≥ 0.9999)."
-        )
-        if total > len(dups):
-            message += (
-                f" The table and CSV hold the {len(dups):,} most similar; raise the "
-                "threshold to list every pair."
-            )
-        st.write(message)
-        st.dataframe(dups.head(1000), hide_index=True, key="dups")
-        st.download_button(
-            "These pairs (CSV)",
-            lambda: csv_bytes(dups),
-            file_name=f"embedviz_pairs_above_{threshold:.2f}.csv",
-            mime="text/csv",
-            on_click="ignore",
-            key="download_dups",
-        )
+        duplicates_tab(X, texts, rows)
     with tabs[3]:
-        if st.toggle("Draw PCA, t-SNE and UMAP side by side with their scores", key="compare"):
-            compare_cols = st.columns(3)
-            for col, m in zip(compare_cols, METHODS, strict=True):
-                with st.spinner(f"{METHOD_NAMES[m]} …"):
-                    p = project_embeddings(X, m, 2, (("random_state", params["random_state"]),))
-                    sc = faithfulness(X, p.coords)
-                fig = map_figure(
-                    coords=p.coords,
-                    axis_titles=p.axis_titles,
-                    method_name=p.name,
-                    model_name=encoder.name,
-                    texts=texts,
-                    ids=rows,
-                    **colouring,
-                )
-                fig.update_layout(
-                    title_text=f"{p.name}: {sc.describe()}", showlegend=False, height=420
-                )
-                col.plotly_chart(fig, theme=None, key=f"compare_{m}")
-
+        compare_tab(X, texts, rows, encoder.name, colouring, params["random_state"])
     with tabs[4]:
         llm_panel(
             llm_spec,
@@ -780,6 +709,96 @@ def main() -> None:
         )
     # Started once the page is drawn, so the first page is not slowed by it.
     background_warm_up()
+
+
+def clusters_tab(X, texts, clustering, names) -> None:
+    """Each cluster: its keywords, size and the texts closest to its centre."""
+    if clustering is not None:
+        reps = representatives(X, clustering.labels, n=3)
+        ids = sorted(names, key=lambda c: (c == NOISE, c))
+        st.dataframe(
+            {
+                "cluster": [c for c in ids],
+                "keywords": [names[c] for c in ids],
+                "texts": [int(np.sum(clustering.labels == c)) for c in ids],
+                "closest to the centre": [" / ".join(texts[i] for i in reps[c]) for c in ids],
+            },
+            hide_index=True,
+            key="cluster_table",
+        )
+    else:
+        st.write("Pick a clustering in the sidebar to group the texts.")
+
+
+def pairs_tab(X, texts, rows):
+    """The most similar pairs (up to MAX_HEATMAP_TEXTS texts); returns them for the CSV."""
+    n = len(texts)
+    pairs = None
+    if 1 < n <= MAX_HEATMAP_TEXTS:
+        S_all, _, _ = heatmap_inputs(X, None)
+        pairs = pair_table(S_all, tuple(texts), tuple(rows))
+        st.dataframe(
+            pairs.head(TOP_PAIRS),
+            hide_index=True,
+            key="pairs",
+            column_config={
+                "cosine": st.column_config.ProgressColumn(
+                    "cosine", min_value=-1.0, max_value=1.0, format="%.3f"
+                )
+            },
+        )
+    elif n > MAX_HEATMAP_TEXTS:
+        st.write("Use Near-duplicates to list the most similar pairs of many texts.")
+    return pairs
+
+
+def duplicates_tab(X, texts, rows) -> None:
+    """Every pair above a threshold the user slides, counted, with its CSV."""
+    threshold = st.slider(
+        "List every pair with cosine at least", 0.50, 1.00, 0.90, 0.01, key="dup_threshold"
+    )
+    dups, total = near_duplicates(X, threshold, tuple(texts), tuple(rows))
+    exact = int(np.sum(dups["cosine"] >= 0.9999)) if len(dups) else 0
+    message = (
+        f"{total:,} pairs with cosine ≥ {threshold:.2f} "
+        f"({exact:,} of them identical in meaning, ≥ 0.9999)."
+    )
+    if total > len(dups):
+        message += (
+            f" The table and CSV hold the {len(dups):,} most similar; raise the "
+            "threshold to list every pair."
+        )
+    st.write(message)
+    st.dataframe(dups.head(1000), hide_index=True, key="dups")
+    st.download_button(
+        "These pairs (CSV)",
+        lambda: csv_bytes(dups),
+        file_name=f"embedviz_pairs_above_{threshold:.2f}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="download_dups",
+    )
+
+
+def compare_tab(X, texts, rows, model_name, colouring, random_state) -> None:
+    """PCA, t-SNE and UMAP side by side, each titled with its trustworthiness and kNN recall."""
+    if st.toggle("Draw PCA, t-SNE and UMAP side by side with their scores", key="compare"):
+        compare_cols = st.columns(3)
+        for col, m in zip(compare_cols, METHODS, strict=True):
+            with st.spinner(f"{METHOD_NAMES[m]} …"):
+                p = project_embeddings(X, m, 2, (("random_state", random_state),))
+                sc = faithfulness(X, p.coords)
+            fig = map_figure(
+                coords=p.coords,
+                axis_titles=p.axis_titles,
+                method_name=p.name,
+                model_name=model_name,
+                texts=texts,
+                ids=rows,
+                **colouring,
+            )
+            fig.update_layout(title_text=f"{p.name}: {sc.describe()}", showlegend=False, height=420)
+            col.plotly_chart(fig, theme=None, key=f"compare_{m}")
 
 
 def llm_panel(spec, options, *, texts, X, clustering, keywords, selection, explained_key, view):
