@@ -212,3 +212,39 @@ def test_box_select_on_the_map_lists_the_texts_and_narrows_the_heatmap(server, b
     assert title.startswith(f"Cosine similarity of {selected} selected texts")
     page.screenshot(path=str(ARTIFACTS / "app_box_selection.png"), full_page=True)
     page.close()
+
+
+def test_llm_panel_explains_clusters_and_relabels_the_map(server, browser):
+    import json
+
+    from .chat_server import ChatServer
+
+    chat = ChatServer()
+    labels = [
+        {"group": 0, "label": "花呗与银行卡", "explanation": "都在问银行卡：「如何办理银行卡」"},
+        {"group": 1, "label": "无关的名字", "explanation": "「哈里路大旋风」与支付无关"},
+    ]
+    chat.answer(json.dumps(labels, ensure_ascii=False))
+    page = browser.new_page(viewport={"width": 1500, "height": 1300})
+    try:
+        page.goto(server)
+        page.get_by_text("Read 4 rows; kept 4 texts.").wait_for(timeout=90_000)
+        page.get_by_role("combobox", name="Explain clusters and write code with").click()
+        page.get_by_role("option", name="OpenAI-compatible server").click()
+        url = page.get_by_label("Base URL")
+        url.fill(chat.url)
+        url.press("Enter")
+        model = page.get_by_label("Model name")
+        model.fill(chat.model)
+        model.press("Enter")
+        page.get_by_role("tab", name="Ask the LLM").click()
+        page.get_by_role("button", name="Explain the 2 clusters").click()
+        legend = page.locator(".js-plotly-plot .legend .traces text", has_text="花呗与银行卡")
+        legend.wait_for(timeout=60_000)
+        page.get_by_role("tab", name="Ask the LLM").click()
+        assert page.get_by_text("「哈里路大旋风」与支付无关").is_visible()
+        assert chat.requests and chat.requests[-1][0] == "/v1/chat/completions"
+        page.screenshot(path=str(ARTIFACTS / "app_llm_labels.png"), full_page=True)
+    finally:
+        page.close()
+        chat.close()
