@@ -815,7 +815,7 @@ def llm_panel(spec, options, *, texts, X, clustering, keywords, selection, expla
     st.markdown("**Explain the groups**")
     if selection:
         labels = np.where(np.isin(np.arange(len(texts)), selection), 0, 1)
-        keywords = keyword_labels(texts, labels)
+        keywords = None  # made when asked for, not on every rerun
         what = f"the {len(selection)} selected texts against the rest"
     elif clustering is not None:
         labels = clustering.labels
@@ -829,6 +829,8 @@ def llm_panel(spec, options, *, texts, X, clustering, keywords, selection, expla
         try:
             with st.status(f"Asking the LLM about {what} …", expanded=True) as status:
                 llm = get_llm(spec, options)
+                if keywords is None:
+                    keywords = keyword_labels(texts, labels)
                 live = st.empty()
                 found = explain_clusters(
                     llm,
@@ -853,12 +855,17 @@ def llm_panel(spec, options, *, texts, X, clustering, keywords, selection, expla
 
     st.markdown("**The code that draws this view**")
     script = template_script(view)
-    with st.expander("Standalone Python script (same texts, model, projection and seed)"):
+    # The script holds every text: shown on request above a few hundred, never re-sent unasked.
+    if st.toggle(
+        "Show the standalone Python script (same texts, model, projection and seed)",
+        value=len(texts) <= 300,
+        key="show_script",
+    ):
         st.code(script, language="python")
     c1, c2 = st.columns(2)
     c1.download_button(
         "Download the script",
-        script,
+        lambda: script,
         file_name="embedviz_view.py",
         mime="text/x-python",
         on_click="ignore",

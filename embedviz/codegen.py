@@ -257,6 +257,32 @@ class Revision:
     attempts: int
 
 
+_DATA_BLOCK = re.compile(r"^(TEXTS|LABELS) = \[\n.*?^\]\n", flags=re.S | re.M)
+
+
+def compact_script(script: str) -> tuple[str, Callable[[str], str]]:
+    """The script with its TEXTS and LABELS lists folded to one marker line each, so a prompt
+    stays short at any number of texts, and the function that puts them back in code the
+    LLM returns (the marker lines must survive; a script without them fails its run)."""
+    blocks: dict[str, str] = {}
+
+    def fold(match: re.Match) -> str:
+        name = match.group(1)
+        blocks[name] = match.group(0)
+        return f"{name} = [...]  # embedviz puts the data back here: keep this line as it is\n"
+
+    compact = _DATA_BLOCK.sub(fold, script)
+
+    def restore(code: str) -> str:
+        for name, block in blocks.items():
+            code = re.sub(
+                rf"^{name} = \[\.\.\.\].*\n", lambda _, b=block: b, code, count=1, flags=re.M
+            )
+        return code
+
+    return compact, restore
+
+
 def revise_script(
     llm,
     script: str,
@@ -277,9 +303,10 @@ def revise_script(
                 on_text(answer)
         return answer
 
-    messages = [{"role": "user", "content": CODE_PROMPT.format(script=script, request=request)}]
+    compact, restore = compact_script(script)
+    messages = [{"role": "user", "content": CODE_PROMPT.format(script=compact, request=request)}]
     answer = ask(messages)
-    code = extract_code(answer)
+    code = restore(extract_code(answer))
     result = run_script(code, timeout=timeout)
     if result.ok:
         return Revision(code, result, 1)
@@ -287,5 +314,5 @@ def revise_script(
         {"role": "assistant", "content": answer},
         {"role": "user", "content": FIX_PROMPT.format(error=result.output[-2000:])},
     ]
-    code = extract_code(ask(messages))
+    code = restore(extract_code(ask(messages)))
     return Revision(code, run_script(code, timeout=timeout), 2)

@@ -215,3 +215,19 @@ def test_bundled_model_answers_and_counts_tokens(bundled):
         [{"role": "user", "content": "用四个字概括：如何更换花呗绑定银行卡"}], max_tokens=24
     )
     assert answer.strip() and bundled.count_tokens(answer) <= 24
+
+
+def test_the_llm_sees_the_script_without_its_data_and_the_data_comes_back(seed_texts):
+    from embedviz.codegen import View, compact_script, revise_script, template_script
+
+    script = template_script(View(seed_texts, "use-multilingual", "pca", 2, labels=list("aabc")))
+    compact, restore = compact_script(script)
+    assert not any(t in compact for t in seed_texts) and "TEXTS = [...]" in compact
+    assert restore(compact) == script
+    changed = compact.replace("height=620,", 'height=620, title="花呗",')
+    llm = Answers(f"```python\n{changed}```")
+    revision = revise_script(llm, script, "add a title")
+    assert revision.result.ok and revision.attempts == 1
+    assert all(t in revision.code for t in seed_texts) and 'title="花呗"' in revision.code
+    sent = llm.prompts[0][-1]["content"]
+    assert "add a title" in sent and seed_texts[0] not in sent
