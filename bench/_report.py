@@ -12,7 +12,9 @@ from contextlib import contextmanager
 
 
 def machine() -> str:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    from embedviz._system import cpu_cores
+
+    cores = cpu_cores()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{cores} cores, {mem:.0f} GiB, {platform.machine()}, python {sys.version.split()[0]}"
 

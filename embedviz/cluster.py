@@ -343,10 +343,11 @@ def cluster_similarity(X, labels: np.ndarray) -> tuple[np.ndarray, list[int], np
     ids = sorted(set(labels.tolist()), key=lambda c: (c == NOISE, c))
     sums = np.stack([U[labels == c].sum(axis=0) for c in ids]).astype(np.float64)
     sizes = np.array([int(np.sum(labels == c)) for c in ids])
-    M = sums @ sums.T / np.outer(sizes, sizes)
+    dots = sums @ sums.T
+    M = dots / np.outer(sizes, sizes)
     self_sim = np.array([float(np.sum(U[labels == c].astype(np.float64) ** 2)) for c in ids])
     pairs = sizes * (sizes - 1)
-    diag = np.where(pairs > 0, (np.diag(sums @ sums.T) - self_sim) / np.maximum(pairs, 1), 1.0)
+    diag = np.where(pairs > 0, (np.diag(dots) - self_sim) / np.maximum(pairs, 1), 1.0)
     M[np.diag_indices_from(M)] = diag
     return np.clip(M, -1, 1).astype(np.float32), ids, sizes
 

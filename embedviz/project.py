@@ -16,11 +16,12 @@ Example:
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Literal
 
 import numpy as np
+
+from ._system import cpu_cores
 
 Method = Literal["pca", "tsne", "umap"]
 METHODS: tuple[Method, ...] = ("pca", "tsne", "umap")
@@ -34,10 +35,6 @@ OPENTSNE_ABOVE = 20_000
 #: code compiles afresh in every process (~40 s); embedviz computes the exact graph in numpy
 #: blocks instead and hands it over.
 UMAP_PRECOMPUTED_KNN_FROM = 4096
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 class ClampWarning(UserWarning):
@@ -213,7 +210,7 @@ class TSNEProjector(_Projector):
 
     def _fit_opentsne(self, X, perplexity):
         """openTSNE's FFT-accelerated t-SNE: linear in n where scikit-learn's Barnes-Hut is
-        n log n and its neighbour search quadratic (50,000 texts: 143 s against 850 s)."""
+        n log n (50,000 texts here: 119 s against 217 s; bench/tsne_crossover.py)."""
         try:
             from openTSNE import TSNE
         except ImportError as err:
@@ -227,7 +224,7 @@ class TSNEProjector(_Projector):
             metric=self.metric,
             n_iter=self.max_iter - 250 if self.max_iter > 250 else self.max_iter,
             initialization="pca",
-            n_jobs=_cores(),
+            n_jobs=cpu_cores(),
             random_state=self.random_state,
             verbose=False,
         )
@@ -318,10 +315,7 @@ class UMAPProjector(_Projector):
     def _transform(self, X):
         if hasattr(self, "pca_fallback_"):
             return self.pca_fallback_._transform(X)
-        if (
-            getattr(self, "n_neighbors_", 0)
-            and self.fitted_X_.shape[0] >= UMAP_PRECOMPUTED_KNN_FROM
-        ):
+        if hasattr(self, "transform_note_"):
             # umap keeps no search index for a graph it was handed; place by neighbours.
             return neighbour_placement(X, self.fitted_X_, self.embedding_)
         with warnings.catch_warnings():
@@ -416,7 +410,8 @@ def project(X, method: Method = "pca", n_components: int = 2, **params) -> Proje
 
 def warm_up() -> float:
     """Compile UMAP's numba code now, on a tiny input, so that the user's first UMAP does not
-    wait for it (the app runs this in a background thread at start-up). Returns seconds."""
+    wait for it (the app runs this in a background thread once its first page is drawn).
+    Returns seconds."""
     import time
 
     start = time.perf_counter()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._system import cpu_cores
 from ._base import Encoder, ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -105,8 +106,8 @@ def use_all_cores() -> None:
     """torch on the CPU: one thread per core (its default can be fewer in containers)."""
     import torch
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if cores and torch.get_num_threads() != cores:
+    cores = cpu_cores()
+    if torch.get_num_threads() != cores:
         torch.set_num_threads(cores)
 
 

@@ -18,16 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .._system import cpu_cores
 from ._base import Encoder, ModelLoadError
 from .hf import folder_fingerprint, resolve_model_location
 
 log = logging.getLogger(__name__)
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def export_onnx(location: str, out: Path) -> Path:
@@ -149,7 +146,7 @@ class OnnxEncoder(Encoder):
                 f"'text2vec:{name_or_path}' instead."
             ) from err
         options = ort.SessionOptions()
-        options.intra_op_num_threads = _cores()
+        options.intra_op_num_threads = cpu_cores()
         self._session = ort.InferenceSession(
             str(model_file), options, providers=["CPUExecutionProvider"]
         )

@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from .._system import cpu_cores
 from ._base import ChatModel, LLMError, Message, check_messages
 
 log = logging.getLogger(__name__)
@@ -101,9 +102,8 @@ class LlamaCppChat(ChatModel):
         path = Path(model_path) if model_path else bundled_model_path()
         if not path.exists():
             raise LLMError(f"There is no model file {path}. Give the path of a .gguf file.")
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         self._llm = Llama(
-            model_path=str(path), n_ctx=n_ctx, n_threads=threads or cores, verbose=False
+            model_path=str(path), n_ctx=n_ctx, n_threads=threads or cpu_cores(), verbose=False
         )
         self.name = f"{path.stem} (llama.cpp, CPU)"
 
