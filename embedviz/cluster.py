@@ -20,20 +20,16 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
-from .project import DEFAULT_RANDOM_STATE, ClampWarning, check_embeddings
+from ._validation import ClampWarning, check_embeddings
+from .errors import ParameterError
+from .params import Param, check_params
+from .project import DEFAULT_RANDOM_STATE
 
 ClusterMethod = Literal["kmeans", "hdbscan", "agglomerative", "none"]
-CLUSTER_METHODS: tuple[ClusterMethod, ...] = ("kmeans", "hdbscan", "agglomerative", "none")
-CLUSTER_NAMES = {
-    "kmeans": "k-means",
-    "hdbscan": "HDBSCAN",
-    "agglomerative": "Agglomerative",
-    "none": "No clustering",
-}
 NOISE = -1
 #: Auto k tries 2 .. this many clusters (and at most sqrt(n_texts)).
 MAX_AUTO_K = 12
@@ -44,6 +40,8 @@ AUTO_K_SAMPLE = 4000
 #: Above this many texts HDBSCAN runs on the first HDBSCAN_PCA_DIMS principal components.
 HDBSCAN_PCA_ABOVE = 5000
 HDBSCAN_PCA_DIMS = 50
+#: The number of clusters when it is set (k-means, agglomerative); None or "auto" chooses it.
+K = Param("k", 5, low=1, ui=(2, 40, 1), help="How many clusters; unset: chosen by silhouette.")
 #: Agglomerative clustering holds the n x n distances; above this many texts use k-means.
 MAX_AGGLOMERATIVE = 10_000
 
@@ -73,7 +71,14 @@ def _auto_k_range(n: int) -> range:
 
 
 class _Clusterer:
-    method: ClusterMethod
+    #: registry key and CLI value.
+    method: ClassVar[str]
+    #: what people read.
+    label: ClassVar[str]
+    #: whether it takes a number of clusters k ("auto": chosen by silhouette).
+    takes_k: ClassVar[bool] = False
+    #: its other tunable parameters.
+    params: ClassVar[tuple[Param, ...]] = ()
 
     def fit(self, X, y=None):
         X = check_embeddings(X)
@@ -154,6 +159,8 @@ class KMeansClusterer(_Clusterer):
     """k-means on the normalised embeddings; ``n_clusters="auto"`` picks k by silhouette."""
 
     method = "kmeans"
+    label = "k-means"
+    takes_k = True
 
     def __init__(
         self, n_clusters: int | Literal["auto"] = "auto", random_state=DEFAULT_RANDOM_STATE
@@ -176,6 +183,8 @@ class AgglomerativeClusterer(_Clusterer):
     """Average-linkage clustering on cosine distance; ``"auto"`` picks k by silhouette."""
 
     method = "agglomerative"
+    label = "Agglomerative"
+    takes_k = True
 
     def __init__(self, n_clusters: int | Literal["auto"] = "auto"):
         self.n_clusters = n_clusters
@@ -201,6 +210,15 @@ class AgglomerativeClusterer(_Clusterer):
         return cut(self._fixed_k(n))
 
 
+MIN_CLUSTER_SIZE = Param(
+    "min_cluster_size",
+    0,
+    low=0,
+    ui=(0, 500, 1),
+    help="The fewest texts that make a cluster; 0 chooses sqrt(n) / 2 (2 to 100).",
+)
+
+
 class HDBSCANClusterer(_Clusterer):
     """HDBSCAN on the normalised embeddings; texts in no dense group get label -1 (noise).
 
@@ -209,8 +227,10 @@ class HDBSCANClusterer(_Clusterer):
     """
 
     method = "hdbscan"
+    label = "HDBSCAN"
+    params = (MIN_CLUSTER_SIZE,)
 
-    def __init__(self, min_cluster_size: int | None = None):
+    def __init__(self, min_cluster_size: int | None = MIN_CLUSTER_SIZE.default):
         self.min_cluster_size = min_cluster_size
 
     def _fit(self, X):
@@ -238,6 +258,14 @@ class HDBSCANClusterer(_Clusterer):
             )
         # Euclidean distance between unit vectors orders pairs as cosine distance does.
         return HDBSCAN(min_cluster_size=size, copy=True).fit_predict(X)
+
+
+#: name -> clusterer class, in the order the app offers them; "none" switches clustering off.
+REGISTRY: dict[str, type[_Clusterer]] = {
+    c.method: c for c in (KMeansClusterer, HDBSCANClusterer, AgglomerativeClusterer)
+}
+CLUSTER_METHODS: tuple[str, ...] = (*REGISTRY, "none")
+CLUSTER_NAMES = {**{m: c.label for m, c in REGISTRY.items()}, "none": "No clustering"}
 
 
 @dataclass
@@ -283,19 +311,32 @@ class Clustering:
         return text + "."
 
 
-def make_clusterer(method: ClusterMethod, n_clusters: int | Literal["auto"] = "auto", **params):
-    """The clusterer for ``method``.
+def make_clusterer(method: str, n_clusters: int | Literal["auto"] = "auto", **params):
+    """The clusterer for ``method``, its parameters checked against its declaration.
 
     Raises:
-        ValueError: an unknown method.
+        ParameterError: an unknown method or parameter, a value out of range, or a k given to
+            a method that does not take one.
     """
-    if method == "kmeans":
-        return KMeansClusterer(n_clusters=n_clusters, **params)
-    if method == "agglomerative":
-        return AgglomerativeClusterer(n_clusters=n_clusters)
-    if method == "hdbscan":
-        return HDBSCANClusterer(**params)
-    raise ValueError(f"Unknown clustering {method!r}. Use one of: {', '.join(CLUSTER_METHODS)}.")
+    if method not in REGISTRY:
+        raise ParameterError(
+            f"Unknown clustering {method!r}. Use one of: {', '.join(CLUSTER_METHODS)}."
+        )
+    cls = REGISTRY[method]
+    seed = {"random_state": params.pop("random_state")} if "random_state" in params else {}
+    if seed and not hasattr(cls(), "random_state"):
+        seed = {}  # a deterministic method: the seed has nothing to do
+    checked = {**check_params(params, cls.params, cls.label), **seed}
+    if cls.takes_k:
+        if n_clusters != "auto":
+            n_clusters = K.check(n_clusters, cls.label)
+        return cls(n_clusters=n_clusters, **checked)
+    if n_clusters != "auto":
+        raise ParameterError(
+            f"{cls.label} finds the number of clusters itself; leave k unset "
+            "(or use kmeans or agglomerative to set k)."
+        )
+    return cls(**checked)
 
 
 def cluster(
@@ -305,6 +346,8 @@ def cluster(
     n = np.asarray(X).shape[0]
     if method == "none":
         return Clustering(np.zeros(n, dtype=np.int64), "none", 1)
+    if n_clusters is None:
+        n_clusters = "auto"
     clusterer = make_clusterer(method, n_clusters, **params)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -21,11 +21,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from .errors import InputError
+
 #: Files larger than this are refused with a message; override with EMBEDVIZ_MAX_INPUT_MB.
 DEFAULT_MAX_INPUT_MB = 50.0
 
 TEXT_SUFFIXES = (".txt",)
-TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx")
+TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".parquet")
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES + TABLE_SUFFIXES
 
 #: Column names that we pick as the text column when the user names none.
@@ -42,10 +44,6 @@ _TEXT_COLUMN_HINTS = (
     "内容",
     "问题",
 )
-
-
-class InputError(ValueError):
-    """The user's input cannot be used; the message says what to do about it."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +74,11 @@ class TextBatch:
         n_read: how many rows were read.
         skipped: the rows that were not kept, with the reason.
         notes: other things the user should know (encoding, header, sheets).
+        columns: the table's other columns (text and vector columns excluded), one value
+            per kept text, kept with the analysis and its exports.
+        label_name: the label column's name, when one was chosen.
+        vectors: per kept text, the vector from the table's vector column, when one was named.
+        source: the file's name, or "pasted text".
     """
 
     texts: list[str]
@@ -84,6 +87,10 @@ class TextBatch:
     n_read: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    label_name: str | None = None
+    vectors: list | None = None
+    source: str = "pasted text"
 
     @property
     def duplicates(self) -> dict[str, int]:
@@ -231,6 +238,8 @@ def read_table(data: bytes, name: str, *, header: bool = True) -> TextTable:
 
     if suffix == ".xlsx":
         return _read_xlsx(data, name, header)
+    if suffix == ".parquet":
+        return _read_parquet(data, name)
 
     text, encoding = decode_bytes(data, name)
     if suffix == ".txt":
@@ -291,6 +300,31 @@ def _read_xlsx(data: bytes, name: str, header: bool) -> TextTable:
     return TextTable(frame, name, notes=notes)
 
 
+def _read_parquet(data: bytes, name: str) -> TextTable:
+    """A Parquet table; list/array columns (embeddings) stay arrays, the rest become text."""
+    try:
+        frame = pd.read_parquet(io.BytesIO(data))
+    except ImportError as err:
+        raise InputError("Reading Parquet needs pyarrow: pip install pyarrow") from err
+    except Exception as err:  # pyarrow raises several types for a broken file
+        raise InputError(
+            f"Could not read {name} as Parquet ({err}). Save it again, or as CSV."
+        ) from err
+    for column in frame.columns:
+        if not is_vector_column(frame[column]):
+            frame[column] = ["" if v is None or v is pd.NA else str(v) for v in frame[column]]
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return TextTable(frame, name)
+
+
+def is_vector_column(values: pd.Series) -> bool:
+    """Whether a column holds arrays (a Parquet list column of embeddings)."""
+    import numpy as np
+
+    first = next((v for v in values if v is not None), None)
+    return isinstance(first, (list, tuple, np.ndarray))
+
+
 def read_path(path: str | os.PathLike, *, header: bool = True) -> TextTable:
     """Read a file from disk (see :func:`read_table`)."""
     path = Path(path)
@@ -308,7 +342,10 @@ def guess_text_column(frame: pd.DataFrame) -> str:
     for hint in _TEXT_COLUMN_HINTS:
         if hint in lowered:
             return lowered[hint]
-    lengths = {c: frame[c].astype(str).str.len().mean() for c in frame.columns}
+    text_columns = [c for c in frame.columns if not is_vector_column(frame[c])] or [
+        frame.columns[0]
+    ]
+    lengths = {c: frame[c].astype(str).str.len().mean() for c in text_columns}
     return max(lengths, key=lambda c: lengths[c] if pd.notna(lengths[c]) else -1)
 
 
@@ -320,19 +357,43 @@ def check_column(frame: pd.DataFrame, column: str, what: str = "text column") ->
 
 
 def texts_from_table(
-    table: TextTable, column: str | None = None, label_column: str | None = None
+    table: TextTable,
+    column: str | None = None,
+    label_column: str | None = None,
+    vector_column: str | None = None,
 ) -> TextBatch:
-    """Pick the text (and optional label) column of a table and clean it."""
+    """Pick the text (and optional label and vector) columns of a table and clean it.
+
+    The other columns come along in :attr:`TextBatch.columns` for the kept rows.
+    """
     frame = table.frame
     column = check_column(frame, column) if column else guess_text_column(frame)
+    if is_vector_column(frame[column]):
+        raise InputError(
+            f"Column {column!r} holds vectors, not texts. Name the text column with --column "
+            "(or pick it in the page)."
+        )
     labels = None
     if label_column:
         check_column(frame, label_column, "label column")
         labels = ["" if pd.isna(v) else str(v).strip() for v in frame[label_column]]
+    if vector_column:
+        check_column(frame, vector_column, "vector column")
     is_txt = Path(table.source).suffix.lower() == ".txt"
     batch = clean_texts(
         frame[column].tolist(), labels=labels, empty_reason="blank line" if is_txt else "empty cell"
     )
+    kept = [row - 1 for row in batch.rows]
+    for name in frame.columns:
+        if name in (column, vector_column) or is_vector_column(frame[name]):
+            continue
+        values = frame[name].tolist()
+        batch.columns[str(name)] = ["" if pd.isna(values[i]) else str(values[i]) for i in kept]
+    if vector_column:
+        values = frame[vector_column].tolist()
+        batch.vectors = [values[i] for i in kept]
+    batch.label_name = label_column
+    batch.source = Path(table.source).name
     if table.encoding:
         batch.notes.append(f"Read {table.source} as {table.encoding}.")
     if table.delimiter and table.delimiter != ",":

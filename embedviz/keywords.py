@@ -2,7 +2,7 @@
 
 All texts of a cluster are one document; a word scores high in a cluster when it is frequent
 there and rare in the others. Chinese is segmented with jieba, English split into words, so
-mixed text works; stop words (``data/stopwords_zh.txt`` and scikit-learn's English list),
+mixed text works; stop words (``embedviz/data/stopwords_zh.txt`` and scikit-learn's English list),
 single characters and numbers are left out.
 
 Example:
@@ -25,7 +25,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-STOPWORDS_ZH = Path(__file__).resolve().parents[1] / "data" / "stopwords_zh.txt"
+STOPWORDS_ZH = Path(__file__).resolve().parent / "data" / "stopwords_zh.txt"
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'+#-]*[A-Za-z0-9+#]|[A-Za-z]")
 _TOKEN = re.compile(_CJK_RUN.pattern + "|" + _LATIN_WORD.pattern)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .project import check_embeddings
+from ._validation import check_embeddings
 
 
 def cosine_matrix(X) -> np.ndarray:

@@ -103,13 +103,34 @@ def test_zero_vectors_and_duplicates_do_not_break_projection(clusters):
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: make_projector("mds"), r"Unknown projection 'mds'. Use one of: pca, tsne, umap"),
-        (lambda: make_projector("pca", 4), r"n_components must be 2 or 3, got 4"),
-        (lambda: make_projector("pca", perplexity=5), r"PCA does not take these parameters"),
-        (lambda: project(np.ones((3, 4)), "tsne", perplexity=0), r"perplexity must be positive"),
+        (
+            lambda: make_projector("mds"),
+            r"Unknown projection 'mds'. Use one of: pca, tsne, umap, pacmap",
+        ),
+        (lambda: make_projector("pca", 4), r"n_components \(dims\) must be 2 or 3, got 4"),
+        (
+            lambda: make_projector("pca", perplexity=5),
+            r"PCA does not take perplexity. It takes: no parameters.",
+        ),
+        (
+            lambda: make_projector("umap", perplexity=5),
+            r"UMAP does not take perplexity. It takes: n_neighbors, min_dist.",
+        ),
+        (
+            lambda: project(np.ones((3, 4)), "tsne", perplexity=0),
+            r"t-SNE perplexity must be a number at least 1, got 0.",
+        ),
         (
             lambda: project(np.ones((3, 4)), "umap", n_neighbors=1),
-            r"n_neighbors must be at least 2",
+            r"UMAP n_neighbors must be a whole number at least 2, got 1.",
+        ),
+        (
+            lambda: project(np.ones((3, 4)), "umap", min_dist=1.5),
+            r"UMAP min_dist must be a number between 0 and 1, got 1.5.",
+        ),
+        (
+            lambda: project(np.ones((3, 4)), "pacmap", n_neighbors=2.5),
+            r"PaCMAP n_neighbors must be a whole number at least 2, got 2.5.",
         ),
         (lambda: project(np.zeros((0, 4)), "pca"), r"no texts to project"),
         (lambda: project(np.full((3, 4), np.nan), "pca"), r"NaN or infinity"),
@@ -148,11 +169,12 @@ def test_one_text_places_new_points_at_the_origin(clusters):
 
 
 def test_many_texts_use_opentsne(monkeypatch, clusters):
-    import embedviz.project as project_module
+    import embedviz.project.tsne as tsne_module
+    from embedviz.project import make_projector
 
-    monkeypatch.setattr(project_module, "OPENTSNE_ABOVE", 10)
+    monkeypatch.setattr(tsne_module, "OPENTSNE_ABOVE", 10)
     X, truth = clusters
-    projector = project_module.make_projector("tsne", perplexity=5)
+    projector = make_projector("tsne", perplexity=5)
     Y = projector.fit_transform(X)
     assert projector.backend_ == "openTSNE" and Y.shape == (30, 2)
     centres = np.array([Y[truth == c].mean(0) for c in range(3)])
@@ -164,9 +186,9 @@ def test_many_texts_use_opentsne(monkeypatch, clusters):
 
 @pytest.mark.slow
 def test_umap_of_many_texts_runs_on_a_graph_computed_without_numba(monkeypatch, clusters):
-    import embedviz.project as project_module
+    import embedviz.project.umap as umap_module
 
-    monkeypatch.setattr(project_module, "UMAP_PRECOMPUTED_KNN_FROM", 10)
+    monkeypatch.setattr(umap_module, "UMAP_PRECOMPUTED_KNN_FROM", 10)
     X, truth = clusters
     p = project(X, "umap", n_neighbors=5)
     knn = p.projector.umap_.knn_indices
@@ -174,6 +196,6 @@ def test_umap_of_many_texts_runs_on_a_graph_computed_without_numba(monkeypatch, 
     assert (knn[:, 0] == np.arange(30)).all()  # each text first, as umap expects
     assert (truth[knn] == truth[:, None]).all()  # every neighbour from its own group
     placed, note = p.place(X[:1])
-    assert "keeps no index for new points" in note
+    assert "keeps no model for new points" in note
     d = np.linalg.norm(p.coords - placed, axis=1)
     assert truth[np.argmin(d)] == truth[0]

@@ -7,6 +7,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..errors import ModelLoadError
+
+__all__ = ["Encoder", "ModelLoadError", "Progress"]
+
 #: progress(done, total) is called after each batch.
 Progress = Callable[[int, int], None]
 
@@ -88,6 +92,67 @@ class Encoder(ABC):
         """How many texts are longer than the model reads (their tail is ignored)."""
         return 0
 
+    def script(self) -> str:
+        """Python defining ``encode(texts) -> ndarray`` with this model, for the standalone
+        script (it calls the model's own package, not embedviz)."""
+        return text2vec_script(getattr(self, "location", self.spec))
 
-class ModelLoadError(RuntimeError):
-    """A model could not be loaded; the message says what to give instead."""
+
+def text2vec_script(name_or_folder: str) -> str:
+    """The standalone script's ``encode`` for a Hugging Face model through text2vec."""
+    return (
+        "def encode(texts):\n"
+        '    """A Hugging Face sentence model through text2vec (mean pooling)."""\n'
+        "    from text2vec import SentenceModel\n\n"
+        f"    model = SentenceModel({name_or_folder!r})\n"
+        "    return np.asarray(model.encode(list(texts)), dtype=np.float32)\n"
+    )
+
+
+#: The standalone script's ``encode`` when the user brought the embeddings: it reads them.
+OWN_EMBEDDINGS_SCRIPT = (
+    "def encode(texts):\n"
+    '    """Your own embeddings, saved next to this script as embeddings.npy (one row per '
+    'text)."""\n'
+    '    return np.load("embeddings.npy")\n'
+)
+
+
+class ObjectEncoder(Encoder):
+    """A user's own model: any object with ``encode(texts) -> array (n_texts, dim)``
+    (a sentence-transformers model, a function wrapper), as BERTopic's ``select_backend``
+    accepts one. Its embeddings are not cached on disk: embedviz cannot tell when the object
+    changes.
+    """
+
+    cache_key = None  # type: ignore[assignment]
+
+    def __init__(self, model):
+        if not callable(getattr(model, "encode", None)):
+            raise ModelLoadError(
+                f"{type(model).__name__} has no encode(texts) method. Give a model spec "
+                "string, or an object whose encode(list_of_texts) returns an (n, dim) array."
+            )
+        self._model = model
+        self.name = type(model).__name__
+        self.spec = f"python:{type(model).__module__}.{type(model).__qualname__}"
+        self._dim: int | None = None
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = int(np.asarray(self._model.encode(["dim"])).shape[1])
+        return self._dim
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        X = np.asarray(self._model.encode(texts), dtype=np.float32)
+        if X.ndim != 2 or X.shape[0] != len(texts):
+            raise ModelLoadError(
+                f"{self.name}.encode returned shape {X.shape} for {len(texts)} texts; it must "
+                "return one row per text, (n_texts, dim)."
+            )
+        self._dim = X.shape[1]
+        return X
+
+    def script(self) -> str:
+        return OWN_EMBEDDINGS_SCRIPT

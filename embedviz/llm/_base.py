@@ -10,11 +10,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 
+from ..errors import LLMError
+
+__all__ = ["ChatModel", "LLMError", "Message"]
+
 Message = dict[str, str]
-
-
-class LLMError(RuntimeError):
-    """An LLM could not be loaded or answer; the message says what to do."""
 
 
 class ChatModel(ABC):

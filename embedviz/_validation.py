@@ -1,0 +1,31 @@
+"""Checks shared by every stage that takes embeddings (project, cluster, similarity)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import InputError
+
+
+class ClampWarning(UserWarning):
+    """A parameter was too large for the data and was lowered; the message says to what."""
+
+
+def check_embeddings(X) -> np.ndarray:
+    """Validate and L2-normalise rows; all-zero rows stay zero.
+
+    Returns:
+        float32 array ``(n_texts, dim)``.
+
+    Raises:
+        InputError: not 2-D, no rows, or NaN / infinity in it.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 2:
+        raise InputError(f"Embeddings must be a 2-D array (n_texts, dim), got shape {X.shape}.")
+    if X.shape[0] == 0:
+        raise InputError("There are no texts to project. Give at least one non-empty text.")
+    if not np.isfinite(X).all():
+        raise InputError("Embeddings contain NaN or infinity; re-encode the texts.")
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
