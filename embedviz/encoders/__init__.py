@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._base import Encoder, ModelLoadError, Progress
+from ._base import Encoder, ModelLoadError, ObjectEncoder, Progress
 
 DEFAULT_MODEL = "use-multilingual"
 _USE_ALIASES = {"use-multilingual", "use", "usem3"}
@@ -24,7 +24,31 @@ KNOWN_MODELS = {
     "network or a cached copy)",
 }
 
-__all__ = ["DEFAULT_MODEL", "KNOWN_MODELS", "Encoder", "ModelLoadError", "Progress", "load_encoder"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "KNOWN_MODELS",
+    "Encoder",
+    "ModelLoadError",
+    "ObjectEncoder",
+    "Progress",
+    "load_encoder",
+    "select_encoder",
+]
+
+
+def select_encoder(model) -> Encoder:
+    """An :class:`Encoder` from a spec string (see :func:`load_encoder`), an Encoder (handed
+    through), or any object with ``encode(texts)`` (wrapped), as BERTopic's select_backend.
+
+    Example:
+        >>> select_encoder("use-multilingual").dim  # doctest: +SKIP
+        512
+    """
+    if isinstance(model, Encoder):
+        return model
+    if isinstance(model, str):
+        return load_encoder(model)
+    return ObjectEncoder(model)
 
 
 def load_encoder(spec: str = DEFAULT_MODEL, device: str | None = None) -> Encoder:

