@@ -1,8 +1,10 @@
 """The ``embedviz`` command: one subcommand per pipeline stage that a user wants a file from.
 
     embedviz embed INPUT --out FILE.npy [--column COL] [--model SPEC]
-    embedviz plot  INPUT --out FILE.html [--column COL] [--label-column COL] [--model SPEC]
-                   [--method pca|tsne|umap] [--dims 2|3] [--cluster METHOD] [--k K]
+    embedviz plot  INPUT|FOLDER --out FILE.html [--column COL] [--label-column COL]
+                   [--model SPEC | --embeddings FILE.npy | --vector-column COL]
+                   [--method pca|tsne|umap|pacmap] [--dims 2|3] [--cluster METHOD] [--k K]
+                   [--save FOLDER] [--coords-csv FILE]
     embedviz search INPUT --query TEXT [--top-k K]
     embedviz pairs INPUT --threshold T --out pairs.csv
     embedviz explain INPUT [--llm SPEC]
@@ -21,15 +23,17 @@ from pathlib import Path
 import numpy as np
 
 from .cluster import CLUSTER_METHODS
-from .encoders import DEFAULT_MODEL, ModelLoadError
-from .inputs import InputError, TextBatch, read_path, texts_from_table
-from .llm import LLMError
-from .project import DEFAULT_RANDOM_STATE, METHODS
+from .cluster import REGISTRY as CLUSTERERS
+from .encoders import DEFAULT_MODEL
+from .errors import EmbedvizError
+from .inputs import TextBatch, read_path, texts_from_table
+from .pipeline import DEFAULT_METHOD
+from .project import DEFAULT_RANDOM_STATE, METHODS, REGISTRY
 
 EXIT_USAGE = 2
 
 
-class CLIError(Exception):
+class CLIError(EmbedvizError):
     """Printed as one line, exit status 2."""
 
 
@@ -40,7 +44,10 @@ def _say(message: str) -> None:
 def load_batch(args) -> TextBatch:
     table = read_path(args.input, header=not args.no_header)
     batch = texts_from_table(
-        table, column=args.column, label_column=getattr(args, "label_column", None)
+        table,
+        column=args.column,
+        label_column=getattr(args, "label_column", None),
+        vector_column=getattr(args, "vector_column", None),
     )
     for note in batch.notes:
         _say(note)
@@ -66,12 +73,12 @@ def encode_batch(batch: TextBatch, spec: str, use_cache: bool = True):
             f"{truncated} texts are longer than the model's {encoder.max_tokens} tokens; "
             "their ends are not encoded."
         )
-    from .cache import cached_encode
+    from .pipeline import encode_stage
 
     with tqdm(total=len(batch.texts), desc="encoding", unit="text", file=sys.stderr) as bar:
-        X, hit = cached_encode(
-            encoder,
+        X, hit = encode_stage(
             batch.texts,
+            encoder,
             progress=lambda done, total: bar.update(done - bar.n),
             use_cache=use_cache,
         )
@@ -89,110 +96,109 @@ def cmd_embed(args) -> int:
     return 0
 
 
-def cmd_plot(args) -> int:
-    from .cluster import adjusted_rand, cluster, cluster_similarity, ordered_similarities
-    from .export import coordinates_frame, csv_bytes, standalone_html
-    from .figures.view import (
-        MAX_HEATMAP_TEXTS,
-        cluster_point_labels,
-        heatmap_figure,
-        map_figure,
-    )
-    from .keywords import keyword_labels
-    from .project import project
-    from .quality import neighbourhood_scores
+def given_params(args) -> dict:
+    """The method and clusterer parameters the user gave on the command line (the rest keep
+    their declared defaults); a flag the chosen method does not take is an error."""
+    from .pipeline import split_params
 
+    given = {
+        name: getattr(args, name)
+        for name in _param_flags()
+        if getattr(args, name, None) is not None
+    }
+    try:
+        split_params(args.method, args.cluster, given)
+    except EmbedvizError:
+        declared = REGISTRY[args.method].params
+        takes = ", ".join(p.flag for p in declared) or "no parameters"
+        wrong = ", ".join(
+            "--" + n.replace("_", "-") for n in given if n not in {p.name for p in declared}
+        )
+        raise CLIError(f"--method {args.method} does not take {wrong}; it takes {takes}.") from None
+    return given
+
+
+def _param_flags() -> dict[str, list]:
+    """Every parameter any projection or clusterer declares -> the declarations."""
+    flags: dict[str, list] = {}
+    for owner in (*REGISTRY.values(), *CLUSTERERS.values()):
+        for p in owner.params:
+            flags.setdefault(p.name, []).append((owner.label, p))
+    return flags
+
+
+def build_analysis(args):
+    """The :class:`~embedviz.pipeline.Analysis` a plot-like command asks for: reopened from a
+    saved folder, or run on the input file."""
+    from tqdm import tqdm
+
+    from .pipeline import analyze, load
+    from .store import is_saved_analysis
+
+    if is_saved_analysis(args.input):
+        analysis = load(args.input)
+        _say(f"Opened the saved analysis {args.input} ({analysis.n_texts:,} texts).")
+        return analysis
+    params = given_params(args)
     batch = load_batch(args)
-    encoder, X = encode_batch(batch, args.model, not args.no_cache)
-    params = {"random_state": args.random_state}
-    if args.method == "tsne":
-        params["perplexity"] = args.perplexity
-    elif args.method == "umap":
-        params.update(n_neighbors=args.n_neighbors, min_dist=args.min_dist)
-    _say(f"Projecting with {args.method} to {args.dims}-D ...")
-    projection = project(X, args.method, args.dims, **params)
-    notes = [batch.summary(), *projection.warnings]
+    embeddings = None
+    if getattr(args, "embeddings", None):
+        from .vectors import read_npy
 
-    _say(f"Clustering with {args.cluster} ...")
-    clustering = cluster(X, args.cluster, "auto" if args.k is None else args.k)
-    clustered = args.cluster != "none" and clustering.n_clusters > 1
-    names = keyword_labels(batch.texts, clustering.labels) if clustered else {}
-    notes += [*clustering.warnings, clustering.describe()]
-    if clustered:
-        sizes = np.bincount(clustering.labels[clustering.labels >= 0])
-        notes += [
-            f"Cluster {c}: {names[c]} ({sizes[c]} texts)"
-            if c >= 0
-            else f"Noise: {clustering.n_noise} texts in no cluster"
-            for c in sorted(names, key=lambda c: (c < 0, c))
-        ]
-    scores = neighbourhood_scores(X, projection.coords)
-    notes.append(f"Map: {scores.describe()}.")
-    if batch.labels is not None and clustered:
-        ari = adjusted_rand(batch.labels, clustering.labels)
-        notes.append(f"Adjusted Rand index of the clusters against {args.label_column}: {ari:.2f}")
-    for note in notes[1:]:
+        embeddings = read_npy(args.embeddings, Path(args.embeddings).name)
+        _say(f"Using the embeddings in {args.embeddings} {embeddings.shape}; nothing is encoded.")
+    elif batch.vectors is not None:
+        _say(f"Using the vectors of column {args.vector_column!r}; nothing is encoded.")
+    encoding = embeddings is None and batch.vectors is None
+    if encoding:
+        _say(f"Loading model {args.model} ...")
+    with tqdm(
+        total=len(batch.texts),
+        desc="encoding",
+        unit="text",
+        file=sys.stderr,
+        disable=not encoding,
+    ) as bar:
+        analysis = analyze(
+            batch,
+            embeddings=embeddings,
+            model=args.model,
+            method=args.method,
+            dims=args.dims,
+            cluster=args.cluster,
+            k=args.k,
+            random_state=args.random_state,
+            use_cache=not args.no_cache,
+            progress=lambda done, total: bar.update(done - bar.n),
+            **params,
+        )
+    if analysis.encoder is not None and analysis.encoder.max_tokens:
+        truncated = analysis.encoder.count_truncated(analysis.texts)
+        if truncated:
+            _say(
+                f"{truncated} texts are longer than the model's {analysis.encoder.max_tokens} "
+                "tokens; their ends are not encoded."
+            )
+    return analysis
+
+
+def cmd_plot(args) -> int:
+    analysis = build_analysis(args)
+    for note in analysis.notes[1:]:
         _say(note)
-
-    n = len(batch.texts)
-    S = order = summary = None
-    boundaries: list[int] = []
-    if n <= MAX_HEATMAP_TEXTS:
-        S, order, boundaries = ordered_similarities(X, clustering.labels if clustered else None)
-    elif clustered:
-        M, ids, sizes = cluster_similarity(X, clustering.labels)
-        summary = (M, [names[c] for c in ids], sizes)
-        _say(f"{n} texts: the heatmap shows the mean similarity between clusters.")
-    else:
-        notes.append(f"The heatmap is left out above {MAX_HEATMAP_TEXTS} texts without clusters.")
-        _say(notes[-1])
-    if batch.labels is not None:
-        labels, label_name = batch.labels, args.label_column
-    elif clustered:
-        labels, label_name = cluster_point_labels(clustering.labels, names), "cluster"
-    else:
-        labels, label_name = None, "label"
-    scatter = map_figure(
-        coords=projection.coords,
-        axis_titles=projection.axis_titles,
-        method_name=projection.name,
-        model_name=encoder.name,
-        texts=batch.texts,
-        ids=batch.rows,
-        labels=labels,
-        label_name=label_name,
-    )
-    heatmap = heatmap_figure(
-        texts=batch.texts,
-        ids=batch.rows,
-        S=S,
-        order=order,
-        boundaries=boundaries,
-        cluster_summary=summary,
-    )
-    figures = [f for f in (scatter, heatmap) if f is not None]
-    page = standalone_html(figures, title=f"embedviz: {Path(args.input).name}", notes=notes)
-    out = Path(args.out)
-    out.write_text(page, encoding="utf-8")
+    heat = analysis.heatmap()
+    if heat.kind != "texts":
+        _say(heat.note)
+    out = analysis.to_html(args.out)
     _say(f"Wrote {out} ({out.stat().st_size / 2**20:.1f} MB; opens with no network).")
     if args.coords_csv:
-        extra = {f"neighbours_kept_of_{scores.k}": np.round(scores.per_point, 3)}
-        if clustered:
-            extra = {
-                "cluster": clustering.labels,
-                "cluster_keywords": [names[c] for c in clustering.labels.tolist()],
-                **extra,
-            }
-        frame = coordinates_frame(
-            batch.texts,
-            projection.coords,
-            rows=batch.rows,
-            labels=batch.labels,
-            label_name=args.label_column or "label",
-            extra=extra,
-        )
-        Path(args.coords_csv).write_bytes(csv_bytes(frame))
+        analysis.to_csv(args.coords_csv)
         _say(f"Wrote {args.coords_csv}.")
+    if args.save:
+        analysis.save(args.save)
+        _say(
+            f"Saved the analysis to {args.save}; `embedviz plot {args.save} --out ...` redraws it."
+        )
     return 0
 
 
@@ -242,23 +248,26 @@ def load_chat_model(args):
 
 
 def cmd_explain(args) -> int:
-    from .cluster import cluster
-    from .explain import explain_clusters
-    from .keywords import keyword_labels
+    from .explain import explain_analysis
 
-    batch = load_batch(args)
-    _, X = encode_batch(batch, args.model, not args.no_cache)
-    clustering = cluster(X, args.cluster, "auto" if args.k is None else args.k)
-    _say(clustering.describe())
-    if clustering.n_clusters < 2:
+    args.method = getattr(args, "method", "pca")
+    analysis = build_analysis(args)
+    _say(analysis.cluster_summary)
+    if not analysis.clustered:
         raise CLIError("Fewer than two clusters: there is nothing to tell apart. Give more texts.")
-    keywords = keyword_labels(batch.texts, clustering.labels)
     llm = load_chat_model(args)
     _say(f"Asking {llm.name} ...")
-    for e in explain_clusters(llm, batch.texts, X, clustering.labels, keywords):
-        size = int((clustering.labels == e.cluster).sum())
-        print(f"[{e.cluster}] {e.label}  ({size} texts; keywords: {keywords[e.cluster]})")
+    analysis, found = explain_analysis(llm, analysis)
+    sizes = analysis.cluster_sizes()
+    for e in found:
+        print(
+            f"[{e.cluster}] {e.label}  ({sizes.get(e.cluster, 0)} texts; "
+            f"keywords: {analysis.keywords.get(e.cluster, '-')})"
+        )
         print(f"    {e.explanation}")
+    if args.save:
+        analysis.save(args.save)
+        _say(f"Saved the analysis with the LLM's labels to {args.save}.")
     return 0
 
 
@@ -286,7 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add_input(p):
-        p.add_argument("input", help="a .txt file (one text a line) or a .csv/.tsv/.xlsx table")
+        p.add_argument(
+            "input", help="a .txt file (one text a line) or a .csv/.tsv/.xlsx/.parquet table"
+        )
         p.add_argument("--column", help="the table's text column (default: guessed)")
         p.add_argument(
             "--no-header",
@@ -311,25 +322,56 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--out", required=True, help="the .npy file to write")
     embed.set_defaults(func=cmd_embed)
 
-    plot = sub.add_parser("plot", help="write a standalone HTML page: scatter and heatmap")
+    def add_analysis(p, method_default):
+        p.add_argument("--label-column", help="colour points by this column; gives the ARI")
+        p.add_argument(
+            "--embeddings",
+            help="your own embeddings: a .npy of (n_texts, dim), rows in input order; nothing "
+            "is encoded (--model then names the model that made them, for search)",
+        )
+        p.add_argument(
+            "--vector-column",
+            help="your own embeddings in a column of the table (Parquet lists, or CSV cells "
+            "like [0.1, 0.2, ...])",
+        )
+        p.add_argument("--method", choices=METHODS, default=method_default)
+        p.add_argument("--dims", type=int, choices=(2, 3), default=2)
+        for name, owners in _param_flags().items():
+            p.add_argument(
+                owners[0][1].flag,
+                dest=name,
+                type=owners[0][1].kind,
+                default=None,
+                help="; ".join(
+                    f"{label}: {param.help} (default {param.default:g}, {param.range_text()})"
+                    for label, param in owners
+                ).replace("%", "%%"),
+            )
+        p.add_argument("--random-state", type=int, default=DEFAULT_RANDOM_STATE)
+        p.add_argument(
+            "--cluster",
+            choices=CLUSTER_METHODS,
+            default="kmeans",
+            help="cluster the embeddings (default kmeans); each cluster is named by keywords",
+        )
+        p.add_argument(
+            "--k",
+            type=int,
+            help="number of clusters for kmeans/agglomerative (default: by silhouette)",
+        )
+        p.add_argument(
+            "--save",
+            help="also save the analysis to this folder (Parquet + .npy + JSON); "
+            "`embedviz plot FOLDER` reopens it",
+        )
+
+    plot = sub.add_parser(
+        "plot",
+        help="write a standalone HTML page: map and heatmap (INPUT may be a saved analysis)",
+    )
     add_input(plot)
     plot.add_argument("--out", required=True, help="the .html file to write")
-    plot.add_argument("--label-column", help="colour points by this column")
-    plot.add_argument("--method", choices=METHODS, default="pca")
-    plot.add_argument("--dims", type=int, choices=(2, 3), default=2)
-    plot.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity")
-    plot.add_argument("--n-neighbors", type=int, default=15, help="UMAP n_neighbors")
-    plot.add_argument("--min-dist", type=float, default=0.1, help="UMAP min_dist")
-    plot.add_argument("--random-state", type=int, default=DEFAULT_RANDOM_STATE)
-    plot.add_argument(
-        "--cluster",
-        choices=CLUSTER_METHODS,
-        default="kmeans",
-        help="cluster the embeddings (default kmeans); the page names each cluster by keywords",
-    )
-    plot.add_argument(
-        "--k", type=int, help="number of clusters for kmeans/agglomerative (default: by silhouette)"
-    )
+    add_analysis(plot, DEFAULT_METHOD)
     plot.add_argument("--coords-csv", help="also write coordinates and clusters to this CSV")
     plot.set_defaults(func=cmd_plot)
 
@@ -368,11 +410,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--revision", help="transformers: the hub revision to pin remote code to")
 
-    explain = sub.add_parser("explain", help="label and explain the clusters with a local LLM")
+    explain = sub.add_parser(
+        "explain", help="label and explain the clusters with a local LLM (INPUT may be saved)"
+    )
     add_input(explain)
     add_llm(explain)
-    explain.add_argument("--cluster", choices=CLUSTER_METHODS[:3], default="kmeans")
-    explain.add_argument("--k", type=int, help="number of clusters (default: by silhouette)")
+    add_analysis(explain, "pca")
     explain.set_defaults(func=cmd_explain)
 
     doctor = sub.add_parser("doctor", help="check torch/CUDA/ChatGLM/llama.cpp and say the fixes")
@@ -389,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CLIError, InputError, ModelLoadError, LLMError, ValueError, ImportError) as err:
+    except (EmbedvizError, ValueError, ImportError) as err:
         _say(f"embedviz: error: {err}")
         return EXIT_USAGE
     except OSError as err:  # an unwritable --out, a full disk

@@ -64,7 +64,7 @@ def test_plot_writes_standalone_html_with_labels(tmp_path):
     assert '"type":"scatter3d"' in page
     assert json.dumps("如何更换花呗绑定银行卡")[1:-1] in page
     header = coords.read_bytes().decode("utf-8-sig").splitlines()[0]
-    assert header == "row,text,topic,cluster,cluster_keywords,neighbours_kept_of_10,x,y,z"
+    assert header == "row,text,topic,cluster,cluster_name,neighbours_kept_of_10,x,y,z"
 
 
 @pytest.mark.parametrize(
@@ -143,6 +143,8 @@ def test_plot_clusters_and_reports_how_far_to_trust_the_map(tmp_path):
         "topic",
         "--cluster",
         "kmeans",
+        "--method",
+        "pca",
         "--out",
         out,
         "--coords-csv",
@@ -157,19 +159,215 @@ def test_plot_clusters_and_reports_how_far_to_trust_the_map(tmp_path):
     import pandas as pd
 
     frame = pd.read_csv(csv, encoding="utf-8-sig")
-    assert {"cluster", "cluster_keywords", "neighbours_kept_of_10"} <= set(frame.columns)
+    assert {"cluster", "cluster_name", "neighbours_kept_of_10"} <= set(frame.columns)
 
 
 def test_plot_with_fixed_k_and_no_clusters(tmp_path):
     out = tmp_path / "p.html"
-    result = embedviz("plot", DATA / "mixed_topics.csv", "--k", "4", "--out", out)
+    result = embedviz(
+        "plot", DATA / "mixed_topics.csv", "--k", "4", "--method", "pca", "--out", out
+    )
     assert result.returncode == 0, result.stderr
     assert "k-means: 4 clusters" in result.stderr
-    result = embedviz("plot", DATA / "mixed_topics.csv", "--cluster", "none", "--out", out)
+    result = embedviz(
+        "plot", DATA / "mixed_topics.csv", "--cluster", "none", "--method", "pca", "--out", out
+    )
     assert result.returncode == 0 and "No clustering." in result.stderr
 
 
 def test_a_zero_k_is_refused_with_the_fix(tmp_path):
     result = embedviz("plot", DATA / "seed_huabei.txt", "--k", "0", "--out", tmp_path / "p.html")
     assert result.returncode == 2
-    assert "n_clusters must be at least 1 or 'auto', got 0." in result.stderr
+    assert "k-means k must be a whole number at least 1, got 0." in result.stderr
+
+
+# ---------------------------------------------------------------- the pipeline's faces
+
+
+def test_plot_saves_and_redraws_a_saved_analysis(tmp_path):
+    saved = tmp_path / "saved"
+    first = embedviz(
+        "plot",
+        DATA / "zh_topics.csv",
+        "--label-column",
+        "topic",
+        "--method",
+        "pacmap",
+        "--out",
+        tmp_path / "a.html",
+        "--save",
+        saved,
+    )
+    assert first.returncode == 0, first.stderr
+    assert "Saved the analysis to" in first.stderr
+    again = embedviz(
+        "plot", saved, "--out", tmp_path / "b.html", "--coords-csv", tmp_path / "b.csv"
+    )
+    assert again.returncode == 0, again.stderr
+    assert "Opened the saved analysis" in again.stderr and "encoding" not in again.stderr
+    # The same notes (clusters, scores, ARI) and the same map, without encoding or fitting.
+    notes = [
+        line for line in first.stderr.splitlines() if line.startswith(("Cluster", "Map", "Adj"))
+    ]
+    assert notes and all(line in again.stderr for line in notes)
+    import embedviz as ev
+
+    a = ev.load(saved)
+    frame = __import__("pandas").read_csv(tmp_path / "b.csv", encoding="utf-8-sig")
+    np.testing.assert_allclose(frame[["x", "y"]].to_numpy(), a.coords, atol=1e-4)
+    assert a.params["method"] == "pacmap" and list(frame["topic"])[:1] == ["支付"]
+
+
+def test_own_embeddings_from_npy_and_from_a_vector_column(tmp_path, use_encoder):
+    import pandas as pd
+
+    texts = [line for line in (DATA / "seed_huabei.txt").read_text("utf-8").splitlines() if line]
+    X = use_encoder.encode(texts)
+    np.save(tmp_path / "x.npy", X)
+    out = tmp_path / "own.html"
+    result = embedviz(
+        "plot",
+        DATA / "seed_huabei.txt",
+        "--embeddings",
+        tmp_path / "x.npy",
+        "--method",
+        "pca",
+        "--out",
+        out,
+        "--save",
+        tmp_path / "s1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "nothing is encoded" in result.stderr and "Loading model" not in result.stderr
+    # The same vectors in a Parquet list column and in CSV cells.
+    pd.DataFrame({"text": texts, "vec": list(X)}).to_parquet(tmp_path / "t.parquet")
+    pd.DataFrame({"text": texts, "vec": [json.dumps(v.tolist()) for v in X]}).to_csv(
+        tmp_path / "t.csv", index=False
+    )
+    for i, table in enumerate(("t.parquet", "t.csv"), start=2):
+        result = embedviz(
+            "plot",
+            tmp_path / table,
+            "--vector-column",
+            "vec",
+            "--method",
+            "pca",
+            "--out",
+            out,
+            "--save",
+            tmp_path / f"s{i}",
+        )
+        assert result.returncode == 0, result.stderr
+    import embedviz as ev
+
+    saved = [ev.load(tmp_path / f"s{i}") for i in (1, 2, 3)]
+    for s in saved:
+        np.testing.assert_allclose(s.embeddings, X, atol=1e-6)
+        np.testing.assert_allclose(s.coords, saved[0].coords, atol=1e-5)
+        assert s.params["model"] == "your embeddings"
+
+
+def test_mismatched_own_embeddings_exit_2_with_the_fix(tmp_path):
+    np.save(tmp_path / "x.npy", np.ones((3, 8), np.float32))
+    result = embedviz(
+        "plot",
+        DATA / "seed_huabei.txt",
+        "--embeddings",
+        tmp_path / "x.npy",
+        "--out",
+        tmp_path / "p.html",
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "embedviz: error: The embeddings have 3 rows but there are 4 texts. Give one vector "
+        "per text, in the texts' order (rows skipped as empty texts included in neither)."
+    )
+
+
+def test_a_flag_the_method_does_not_take_is_refused(tmp_path):
+    result = embedviz(
+        "plot",
+        DATA / "seed_huabei.txt",
+        "--method",
+        "umap",
+        "--perplexity",
+        "5",
+        "--out",
+        tmp_path / "p.html",
+    )
+    assert result.returncode == 2
+    assert "--method umap does not take --perplexity; it takes --n-neighbors, --min-dist" in (
+        result.stderr
+    )
+    assert "Loading model" not in result.stderr  # refused before any work
+
+
+def count_encoder_calls(monkeypatch) -> list[int]:
+    from embedviz.encoders.use import USEEncoder
+
+    calls: list[int] = []
+    original = USEEncoder._encode_batch
+    monkeypatch.setattr(
+        USEEncoder, "_encode_batch", lambda self, t: calls.append(len(t)) or original(self, t)
+    )
+    return calls
+
+
+def test_the_cache_and_no_cache_by_counting_encoder_calls(tmp_path, monkeypatch):
+    from embedviz.cli import main
+
+    calls = count_encoder_calls(monkeypatch)
+    args = ["embed", str(DATA / "seed_huabei.txt"), "--out", str(tmp_path / "e.npy")]
+    assert main(args) == 0 and sum(calls) == 4
+    assert main(args) == 0 and sum(calls) == 4  # the second run reads the disk cache
+    assert main([*args, "--no-cache"]) == 0 and sum(calls) == 8
+    plot = [
+        "plot",
+        str(DATA / "seed_huabei.txt"),
+        "--method",
+        "pca",
+        "--out",
+        str(tmp_path / "p.html"),
+    ]
+    assert main(plot) == 0 and sum(calls) == 8
+    assert main([*plot, "--no-cache"]) == 0 and sum(calls) == 12
+
+
+def test_cli_and_app_give_the_same_result(tmp_path):
+    """One sample through the command line and through the app: the same clusters, names,
+    scores, coordinates and CSV, because both read one Analysis."""
+    from streamlit.testing.v1 import AppTest
+
+    import embedviz as ev
+
+    result = embedviz(
+        "plot",
+        DATA / "zh_topics.csv",
+        "--label-column",
+        "topic",
+        "--method",
+        "tsne",
+        "--out",
+        tmp_path / "cli.html",
+        "--save",
+        tmp_path / "cli",
+        "--coords-csv",
+        tmp_path / "cli.csv",
+    )
+    assert result.returncode == 0, result.stderr
+    cli = ev.load(tmp_path / "cli")
+
+    at = AppTest.from_file(str(Path(__file__).parents[1] / "streamlit_app.py"), default_timeout=180)
+    at.run()
+    at.sidebar.radio(key="method").set_value("tsne").run()
+    at.radio(key="source").set_value("Sample dataset").run()
+    at.selectbox(key="sample").set_value("zh_topics.csv").run()
+    at.selectbox(key="label_column").set_value("topic").run()
+    assert not at.exception, [e.value for e in at.exception]
+    app = at.session_state["embedviz_analysis"]
+    np.testing.assert_array_equal(app.clusters, cli.clusters)
+    np.testing.assert_allclose(app.coords, cli.coords, atol=1e-5)
+    assert app.cluster_names == cli.cluster_names
+    assert app.scores == pytest.approx(cli.scores)
+    assert app.notes == cli.notes
+    assert app.csv_bytes() == (tmp_path / "cli.csv").read_bytes()
