@@ -1,0 +1,471 @@
+"""The page's panels. Each tab is an ``st.fragment``, so a widget in one reruns only that
+panel; each reads the run's :class:`~embedviz.pipeline.Analysis` and shows what it says.
+
+What users or an LLM wrote is shown as text (``st.text``, ``st.dataframe``, ``st.code``),
+never as Markdown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ..cluster import NOISE, representatives
+from ..codegen import revise_script, run_script
+from ..errors import EmbedvizError
+from ..explain import explain_analysis
+from ..keywords import keyword_labels
+from ..llm.llamacpp import INSTALL_HINT
+from ..pipeline import MAX_HEATMAP_TEXTS, Analysis, SearchResult
+from ..project import METHODS, project
+from ..similarity import pair_cosine, pair_frame, pairs_above
+from .stages import faithfulness, get_llm, project_embeddings
+from .state import run_state
+
+TOP_PAIRS = 20
+#: The pairs CSV holds at most this many pairs (all of them for up to ~450 texts).
+MAX_PAIRS = 100_000
+
+
+def text_choice(analysis: Analysis, i: int) -> str:
+    return f"row {analysis.rows[i]}: {analysis.texts[i][:60]}"
+
+
+def selected_positions(event) -> list[int]:
+    """Positions in the texts of the points a box, lasso or click selected."""
+    if not event or not event.selection:
+        return []
+    chosen = []
+    for point in event.selection.get("points", []):
+        custom = point.get("customdata")
+        if custom is not None and len(custom) > 3:
+            chosen.append(int(custom[3]))
+    return sorted(set(chosen))
+
+
+# ---------------------------------------------------------------- the map
+
+
+@st.fragment
+def map_panel(analysis: Analysis, view_key: str) -> None:
+    """Search, the map beside the heatmap, the scores, the selection and two texts
+    compared. A selection belongs to this view: a new view starts without one."""
+    state = run_state(view_key)
+    q_col, k_col = st.columns([4, 1])
+    query = q_col.text_input(
+        "Search: type a sentence to find the most similar texts and place it on the map",
+        key="query",
+    ).strip()
+    top_k = k_col.number_input("Top k", 1, 1000, 10, key="top_k")
+    found: SearchResult | None = None
+    if query:
+        try:
+            found = analysis.search(query, top_k=int(top_k))
+        except EmbedvizError as err:
+            st.warning(str(err))
+        else:
+            if found.note:
+                st.caption(found.note)
+
+    options = analysis.colour_options()
+    colour_by = st.radio("Colour points by", options, horizontal=True, key="colour_by")
+    scatter = analysis.figure(colour_by, query=found)
+    if analysis.dims == 2:
+        scatter.update_layout(dragmode="select")  # a drag selects points; zoom from the bar
+    left, right = st.columns(2)
+    event = left.plotly_chart(
+        scatter,
+        theme=None,
+        key=f"scatter_{view_key}",
+        on_select="rerun",
+        selection_mode=("box", "lasso", "points"),
+    )
+    left.caption(
+        "Drag a box or lasso over points to list them and see their heatmap; "
+        "double-click the map to clear the selection."
+    )
+    selection = selected_positions(event)
+    if selection != state.get("selection", []):
+        # The LLM panel and the downloads read the selection: redraw them too.
+        state["selection"] = selection
+        st.rerun()
+
+    heat = analysis.heatmap(selection)
+    if heat.figure is not None:
+        right.plotly_chart(heat.figure, theme=None, key="heatmap")
+    right.caption(heat.note)
+    scores_row(analysis)
+
+    if found is not None:
+        st.subheader("Most similar to the query")
+        st.text(query)
+        st.dataframe(found.frame(analysis), hide_index=True, key="hits")
+    if selection:
+        st.subheader(f"{len(selection):,} selected texts")
+        frame = analysis.points_frame().iloc[selection]
+        st.dataframe(
+            frame[[c for c in frame.columns if c not in ("x", "y", "z")]],
+            hide_index=True,
+            key="selected",
+        )
+    compare_two_texts(analysis, selection or list(range(analysis.n_texts)), view_key)
+
+
+def scores_row(analysis: Analysis) -> None:
+    """How far to trust the picture, how well the clusters match the user's labels."""
+    s = analysis.scores
+    cols = st.columns(4)
+    if s.get("trustworthiness") is not None:
+        cols[0].metric(
+            "Trustworthiness",
+            f"{s['trustworthiness']:.2f}",
+            help="1.0: texts that look close on the map are close in the embedding space.",
+        )
+        cols[1].metric(
+            f"kNN recall (k = {s['k']})",
+            f"{s['knn_recall']:.2f}",
+            help="The share of each text's nearest neighbours (cosine) that stay among its "
+            "nearest on the map.",
+        )
+    if s.get("silhouette") is not None:
+        cols[2].metric("Silhouette", f"{s['silhouette']:.2f}")
+    if s.get("ari") is not None:
+        cols[3].metric(
+            f"Clusters vs {analysis.label_name} (ARI)",
+            f"{s['ari']:.2f}",
+            help="Adjusted Rand index: 1 = the clusters are the label groups, 0 = chance.",
+        )
+    st.caption(f"{analysis.cluster_summary} Map: {analysis.map_scores_text()}.")
+
+
+def compare_two_texts(analysis: Analysis, shown: list[int], view_key: str) -> None:
+    """Any two sentences and their cosine (heatmap cells cannot be clicked: streamlit#8933).
+    The pickers are keyed by the view, so new texts never leave stale picks behind."""
+    if len(shown) < 2:
+        return
+    with st.expander("Compare two texts"):
+        a_col, b_col = st.columns(2)
+        a = a_col.selectbox(
+            "Text A",
+            shown,
+            format_func=lambda i: text_choice(analysis, i),
+            key=f"pick_a_{view_key}",
+        )
+        b = b_col.selectbox(
+            "Text B",
+            shown,
+            index=1,
+            format_func=lambda i: text_choice(analysis, i),
+            key=f"pick_b_{view_key}",
+        )
+        a_col.text(analysis.texts[a])
+        b_col.text(analysis.texts[b])
+        st.metric("cosine", f"{pair_cosine(analysis.embeddings, a, b):.3f}")
+
+
+# ---------------------------------------------------------------- tabs
+
+
+@st.fragment
+def clusters_tab(analysis: Analysis) -> None:
+    """Each cluster: its name, keywords, size and the texts closest to its centre."""
+    if not analysis.clustered:
+        st.write("Pick a clustering in the sidebar to group the texts.")
+        return
+    reps = representatives(analysis.embeddings, analysis.clusters, n=3)
+    names = analysis.cluster_names
+    sizes = analysis.cluster_sizes()
+    ids = sorted(names, key=lambda c: (c == NOISE, c))
+    table = {
+        "cluster": ids,
+        "name": [names[c] for c in ids],
+        "keywords": [analysis.keywords.get(c, "") for c in ids],
+        "texts": [sizes.get(c, 0) for c in ids],
+        "closest to the centre": [" / ".join(analysis.texts[i] for i in reps[c]) for c in ids],
+    }
+    if analysis.explanations:
+        table["explanation (LLM)"] = [analysis.explanations.get(c, "") for c in ids]
+    st.dataframe(table, hide_index=True, key="cluster_table")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def pair_table(X: np.ndarray, texts: tuple[str, ...], rows: tuple[int, ...]):
+    """Pairs by descending cosine, at most MAX_PAIRS, numbered by input row."""
+    from ..similarity import cosine_matrix
+
+    pairs = pair_frame(cosine_matrix(X), list(texts), k=MAX_PAIRS)
+    index = np.asarray(rows)
+    pairs = pairs.assign(row_a=index[pairs["i"]], row_b=index[pairs["j"]])
+    return pairs[["rank", "row_a", "text_a", "row_b", "text_b", "cosine"]]
+
+
+def all_pairs(analysis: Analysis):
+    """The most similar pairs for the table and the CSV, up to MAX_HEATMAP_TEXTS texts."""
+    if not 1 < analysis.n_texts <= MAX_HEATMAP_TEXTS:
+        return None
+    return pair_table(analysis.embeddings, tuple(analysis.texts), tuple(analysis.rows))
+
+
+@st.fragment
+def pairs_tab(analysis: Analysis) -> None:
+    pairs = all_pairs(analysis)
+    if pairs is not None:
+        st.dataframe(
+            pairs.head(TOP_PAIRS),
+            hide_index=True,
+            key="pairs",
+            column_config={
+                "cosine": st.column_config.ProgressColumn(
+                    "cosine", min_value=-1.0, max_value=1.0, format="%.3f"
+                )
+            },
+        )
+    elif analysis.n_texts > MAX_HEATMAP_TEXTS:
+        st.write("Use Near-duplicates to list the most similar pairs of many texts.")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def near_duplicates(X: np.ndarray, threshold: float, texts: tuple[str, ...], rows: tuple):
+    from ..export import named_pairs
+
+    pairs, total = pairs_above(X, threshold, limit=MAX_PAIRS)
+    return named_pairs(pairs, texts, rows), total
+
+
+@st.fragment
+def duplicates_tab(analysis: Analysis) -> None:
+    """Every pair above a threshold the user slides, counted, with its CSV."""
+    from ..export import csv_bytes
+
+    threshold = st.slider(
+        "List every pair with cosine at least", 0.50, 1.00, 0.90, 0.01, key="dup_threshold"
+    )
+    dups, total = near_duplicates(
+        analysis.embeddings, threshold, tuple(analysis.texts), tuple(analysis.rows)
+    )
+    exact = int(np.sum(dups["cosine"] >= 0.9999)) if len(dups) else 0
+    message = (
+        f"{total:,} pairs with cosine ≥ {threshold:.2f} "
+        f"({exact:,} of them identical in meaning, ≥ 0.9999)."
+    )
+    if total > len(dups):
+        message += (
+            f" The table and CSV hold the {len(dups):,} most similar; raise the "
+            "threshold to list every pair."
+        )
+    st.write(message)
+    st.dataframe(dups.head(1000), hide_index=True, key="dups")
+    st.download_button(
+        "These pairs (CSV)",
+        lambda: csv_bytes(dups),
+        file_name=f"embedviz_pairs_above_{threshold:.2f}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="download_dups",
+    )
+
+
+@st.fragment
+def compare_tab(analysis: Analysis) -> None:
+    """Every registered projection side by side, each titled with its scores."""
+    if not st.toggle("Draw every projection side by side with its scores", key="compare"):
+        return
+    from ..figures.view import map_figure
+
+    colouring = analysis.colouring(st.session_state.get("colour_by"))
+    seed = (("random_state", analysis.params["random_state"]),)
+    columns = st.columns(2)
+    for k, method in enumerate(METHODS):
+        with st.spinner(f"{method} …"):
+            if analysis.projection is not None:
+                p = project_embeddings(analysis.embeddings, method, 2, seed)
+            else:
+                p = project(analysis.embeddings, method, 2, random_state=seed[0][1])
+            sc = faithfulness(analysis.embeddings, p.coords)
+        fig = map_figure(
+            coords=p.coords,
+            axis_titles=p.axis_titles,
+            method_name=p.name,
+            model_name=analysis.model_name,
+            texts=analysis.texts,
+            ids=analysis.rows,
+            **colouring,
+        )
+        fig.update_layout(title_text=f"{p.name}: {sc.describe()}", showlegend=False, height=420)
+        columns[k % len(columns)].plotly_chart(fig, theme=None, key=f"compare_{method}")
+
+
+# ---------------------------------------------------------------- the LLM
+
+
+@st.fragment
+def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) -> None:
+    """Explain the clusters (or the selection against the rest) and write the plot's code."""
+    selection = run_state(view_key).get("selection", [])
+    if spec is None:
+        st.info(
+            "No LLM is active: pick one under Local LLM in the sidebar. The bundled model "
+            f"works offline on the CPU once installed ({INSTALL_HINT}); a ChatGLM folder loads "
+            "through transformers; a running vLLM / Ollama / ChatGLM3 API server through its URL."
+        )
+    else:
+        st.caption(f"LLM: {spec} " + " ".join(f"{k}={v}" for k, v in options if v))
+
+    st.subheader("Explain the groups")
+    explained = run_state(cluster_key, "clusters")
+    if selection:
+        what = f"the {len(selection)} selected texts against the rest"
+    elif analysis.clustered:
+        what = f"the {len(set(analysis.clusters.tolist()) - {NOISE})} clusters"
+    else:
+        what = ""
+    if not what:
+        st.write("Cluster the texts (sidebar) or select points on the map to explain them.")
+    elif st.button(f"Explain {what}", key="explain", disabled=spec is None):
+        try:
+            with st.status(f"Asking the LLM about {what} …", expanded=True) as status:
+                llm = get_llm(spec, options)
+                live = st.empty()
+
+                def show(text):
+                    live.code(text[-1500:], language="json")
+
+                if selection:
+                    groups = np.where(np.isin(np.arange(analysis.n_texts), selection), 0, 1)
+                    from ..explain import explain_clusters
+
+                    found = explain_clusters(
+                        llm,
+                        analysis.texts,
+                        analysis.embeddings,
+                        groups,
+                        keyword_labels(analysis.texts, groups),
+                        on_text=show,
+                    )
+                else:
+                    _, found = explain_analysis(llm, analysis, on_text=show)
+                live.empty()
+                status.update(label=f"{llm.name} answered", state="complete")
+        except (EmbedvizError, ImportError) as err:
+            st.error(str(err))
+        else:
+            explained["shown"] = found
+            if not selection:
+                explained["labels"] = {e.cluster: e.label for e in found}
+                explained["explanations"] = {e.cluster: e.explanation for e in found}
+                st.rerun()  # the map's legend, the CSV and the saved analysis take the labels
+    for e in explained.get("shown", []):
+        st.text(f"{e.cluster} · {e.label}\n{e.explanation}")
+
+    st.subheader("The code that draws this view")
+    colour_by = st.session_state.get("colour_by")
+    script = analysis.script(colour_by if colour_by in analysis.colour_options() else None)
+    # The script holds every text: shown on request above a few hundred, never re-sent unasked.
+    if st.toggle(
+        "Show the standalone Python script (same texts, model, projection and seed)",
+        value=analysis.n_texts <= 300,
+        key="show_script",
+    ):
+        st.code(script, language="python")
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        "Download the script",
+        lambda: script,
+        file_name="embedviz_view.py",
+        mime="text/x-python",
+        on_click="ignore",
+        key="download_script",
+    )
+    if c2.button("Run it to check (separate process)", key="run_script"):
+        with st.spinner("Running the script in its own process …"):
+            result = run_script(script, files=analysis.script_files())
+        show_run(result)
+    request = st.text_input(
+        "Ask the LLM to change it",
+        placeholder="给图加一个中文标题 / colour the points by text length",
+        key="code_request",
+    ).strip()
+    if st.button("Change, run and check", key="revise", disabled=spec is None or not request):
+        try:
+            with st.status("The LLM is rewriting the script …", expanded=True) as status:
+                live = st.empty()
+                revision = revise_script(
+                    get_llm(spec, options),
+                    script,
+                    request,
+                    on_text=lambda text: live.code(text[-1500:], language="python"),
+                )
+                live.empty()
+                status.update(label="Rewritten, run and checked", state="complete")
+        except (EmbedvizError, ImportError) as err:
+            st.error(str(err))
+        else:
+            tries = "first try" if revision.attempts == 1 else "after one fix of its error"
+            st.caption(f"Script {'works' if revision.result.ok else 'still fails'} ({tries}).")
+            st.code(revision.code, language="python")
+            show_run(revision.result)
+
+
+def show_run(result) -> None:
+    if result.ok:
+        st.success(f"The script ran in {result.seconds:.1f} s and wrote its figure.")
+        st.components.v1.html(result.html, height=660, scrolling=True)
+    else:
+        st.error("The script failed:")
+        st.code(result.output or "(no output)")
+
+
+# ---------------------------------------------------------------- downloads
+
+
+def downloads(analysis: Analysis, view_key: str) -> None:
+    """The figures as HTML, the points as CSV, the pairs, and the whole analysis as a zip
+    that "Open a saved analysis" (or ``embedviz.load``) reopens."""
+    from ..export import csv_bytes
+    from ..store import to_zip
+
+    st.subheader("Download")
+    selection = run_state(view_key).get("selection", [])
+    colour_by = st.session_state.get("colour_by")
+    colour_by = colour_by if colour_by in analysis.colour_options() else None
+    name = f"embedviz_{analysis.method}_{analysis.dims}d"
+    c1, c2, c3, c4 = st.columns(4)
+    # Callables: the files are built when a button is clicked, not on every rerun.
+    c1.download_button(
+        "Figures as HTML (works offline)",
+        lambda: analysis.html(colour_by, selection),
+        file_name=f"{name}.html",
+        mime="text/html",
+        on_click="ignore",
+        key="download_html",
+    )
+    c2.download_button(
+        "Coordinates and clusters (CSV)",
+        analysis.csv_bytes,
+        file_name=f"{name}_coordinates.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="download_coords",
+    )
+    pairs = all_pairs(analysis)
+    if pairs is not None:
+        n = analysis.n_texts
+        label = "Pair similarities (CSV)"
+        if len(pairs) < n * (n - 1) // 2:
+            label = f"The {len(pairs):,} most similar pairs (CSV)"
+        c3.download_button(
+            label,
+            lambda: csv_bytes(pairs),
+            file_name="embedviz_pairs.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key="download_pairs",
+        )
+    c4.download_button(
+        "The analysis (zip: reopen it here or in Python)",
+        lambda: to_zip(analysis),
+        file_name=f"{name}_analysis.zip",
+        mime="application/zip",
+        on_click="ignore",
+        key="download_analysis",
+    )

@@ -1,0 +1,175 @@
+"""The sidebar: model, projection, clusters and LLM. The projection and cluster controls
+loop over the registries, so a new method brings its own controls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from ..cluster import CLUSTER_METHODS, CLUSTER_NAMES, K
+from ..cluster import REGISTRY as CLUSTERERS
+from ..encoders import DEFAULT_MODEL, KNOWN_MODELS
+from ..params import Param
+from ..project import DEFAULT_RANDOM_STATE, METHOD_NAMES, METHODS, REGISTRY
+
+OTHER_MODEL = "Other: a Hugging Face name or a local folder"
+
+LLM_CHOICES = {
+    "none": "None (the app works fully without one)",
+    "bundled": "Bundled Qwen2.5-Coder-1.5B (CPU, llama.cpp)",
+    "transformers": "ChatGLM / Hugging Face folder",
+    "openai": "OpenAI-compatible server (vLLM, Ollama)",
+}
+
+
+@dataclass
+class Settings:
+    """What the sidebar asks for."""
+
+    model: str
+    method: str
+    dims: int
+    params: dict
+    random_state: int
+    cluster: str
+    k: int | None
+    cluster_params: dict = field(default_factory=dict)
+    llm: str | None = None
+    llm_options: tuple = ()
+
+
+def param_widget(param: Param, owner: str, container=st.sidebar):
+    """A slider for a declared parameter, keyed by its owner (UMAP's and PaCMAP's
+    n_neighbors differ in default)."""
+    low, high, step = param.ui or (param.low or 0, param.high or 100, 1)
+    return container.slider(
+        param.name,
+        param.kind(low),
+        param.kind(high),
+        param.kind(param.default),
+        param.kind(step),
+        key=f"{owner}_{param.name}",
+        help=param.help,
+    )
+
+
+def sidebar() -> Settings:
+    st.sidebar.header("Model")
+    choices = [*KNOWN_MODELS, OTHER_MODEL]
+    choice = st.sidebar.selectbox(
+        "Sentence-embedding model",
+        choices,
+        key="model_choice",
+        format_func=lambda c: KNOWN_MODELS.get(c, c),
+        help="The default works offline. Hugging Face models load through text2vec, on the "
+        "GPU when there is one.",
+    )
+    spec = choice
+    if choice == OTHER_MODEL:
+        spec = st.sidebar.text_input(
+            "Hugging Face name or local folder",
+            key="model_custom",
+            placeholder=r"shibing624/text2vec-base-chinese or D:\models\text2vec-base-chinese",
+            help="A hub name or folder runs through text2vec (torch). Put onnx: or onnx-int8: "
+            "in front to run it with ONNX Runtime (about 1.6x / 2.3x faster on the CPU).",
+        )
+        spec = spec.strip() or DEFAULT_MODEL
+
+    st.sidebar.header("Projection")
+    method = st.sidebar.radio(
+        "Method", METHODS, format_func=METHOD_NAMES.get, key="method", horizontal=True
+    )
+    dims = st.sidebar.radio(
+        "Dimensions", (2, 3), format_func=lambda d: f"{d}-D", key="dims", horizontal=True
+    )
+    declared = REGISTRY[method].params
+    params: dict = {}
+    with st.sidebar.expander("Parameters", expanded=bool(declared)):
+        for param in declared:
+            params[param.name] = param_widget(param, method, st)
+        random_state = int(
+            st.number_input(
+                "random_state",
+                value=DEFAULT_RANDOM_STATE,
+                step=1,
+                key="random_state",
+                help="The same texts and seed give the same picture.",
+            )
+        )
+
+    st.sidebar.header("Clusters")
+    cluster = st.sidebar.selectbox(
+        "Clustering (on the embeddings, not the map)",
+        CLUSTER_METHODS,
+        format_func=CLUSTER_NAMES.get,
+        key="cluster_method",
+    )
+    k = None
+    cluster_params: dict = {}
+    if cluster in CLUSTERERS:
+        if CLUSTERERS[cluster].takes_k and not st.sidebar.checkbox(
+            "Choose the number of clusters by silhouette", value=True, key="auto_k"
+        ):
+            k = param_widget(K, "cluster")
+        for param in CLUSTERERS[cluster].params:
+            cluster_params[param.name] = param_widget(param, cluster)
+    llm, llm_options = llm_sidebar()
+    return Settings(
+        model=spec,
+        method=method,
+        dims=dims,
+        params=params,
+        random_state=random_state,
+        cluster=cluster,
+        k=k,
+        cluster_params=cluster_params,
+        llm=llm,
+        llm_options=llm_options,
+    )
+
+
+def llm_sidebar() -> tuple[str | None, tuple]:
+    """The LLM the user picked, as (spec, options), or (None, ()) for none."""
+    st.sidebar.header("Local LLM")
+    choice = st.sidebar.selectbox(
+        "Explain clusters and write code with",
+        list(LLM_CHOICES),
+        format_func=LLM_CHOICES.get,
+        key="llm_backend",
+    )
+    if choice == "bundled":
+        return "bundled", ()
+    if choice == "openai":
+        url = st.sidebar.text_input("Base URL", "http://127.0.0.1:8000/v1", key="llm_url")
+        model = st.sidebar.text_input("Model name", "chatglm3-6b", key="llm_model")
+        return f"openai:{model.strip()}@{url.strip()}", ()
+    if choice == "transformers":
+        path = st.sidebar.text_input(
+            "Folder or hub name",
+            key="llm_path",
+            placeholder=r"D:\models\chatglm-6b-int4 or THUDM/chatglm-6b",
+        ).strip()
+        precision = st.sidebar.selectbox(
+            "Precision",
+            ("auto", "fp16", "int8", "int4", "fp32"),
+            key="llm_precision",
+            help="auto: fp16 on a GPU, fp32 on the CPU. int8/int4 use ChatGLM's quantize(). "
+            "ChatGLM-6B needs about 13 / 8 / 5.5 GB of GPU memory at fp16 / int8 / int4.",
+        )
+        revision = st.sidebar.text_input("Revision (hub only)", key="llm_revision").strip()
+        trust = st.sidebar.checkbox(
+            f"Run this model's own code (revision: {revision or 'as on disk'})",
+            key="llm_trust",
+            help="ChatGLM ships its model as Python files in its folder; tick only for code "
+            "you trust.",
+        )
+        if not path:
+            return None, ()
+        options = (
+            ("precision", precision),
+            ("revision", revision or None),
+            ("trust_remote_code", trust),
+        )
+        return f"transformers:{path}", options
+    return None, ()
