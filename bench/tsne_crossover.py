@@ -3,7 +3,7 @@
     python bench/tsne_crossover.py [--sizes 2000,5000,10000,20000]
 
 Both run 2-D, perplexity 30, cosine, PCA initialisation, on the default model's embeddings
-of the recombined samples; embedviz switches at OPENTSNE_ABOVE (embedviz/project.py).
+of the recombined samples; embedviz switches at OPENTSNE_ABOVE (embedviz/project/tsne.py).
 """
 
 from __future__ import annotations

