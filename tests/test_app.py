@@ -449,6 +449,17 @@ def test_state_of_one_run_does_not_outlive_its_texts(seed_texts):
     assert [t.value for t in at.text][:2] == ["今天天气很好", "明天会下雨吗"]
 
 
+def test_a_hostile_file_name_is_shown_as_text_not_markdown():
+    at = run_app()
+    at.radio(key="source").set_value("Upload a file").run()
+    name = "![leak](http://127.0.0.1:9/x.png).csv"
+    uploader = next(u for u in at.get("file_uploader") if u.key == "upload")
+    uploader.set_value((name, "text\n如何办理银行卡\n哈里路大旋风\n".encode(), "text/csv")).run()
+    assert not at.exception
+    shown = [c.value for c in at.caption if "as UTF-8" in c.value]
+    assert shown == ["Read !\\[leak\\](http://127.0.0.1:9/x.png).csv as UTF-8."]
+
+
 # ---------------------------------------------------------------- the LLM panel
 
 

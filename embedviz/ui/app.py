@@ -28,6 +28,7 @@ from .stages import (
     project_embeddings,
 )
 from .state import run_key, run_state
+from .text import safe
 
 
 def run(source: Source, settings: Settings) -> tuple[Analysis, str, str]:
@@ -36,7 +37,7 @@ def run(source: Source, settings: Settings) -> tuple[Analysis, str, str]:
     batch = source.batch
     st.info(batch.summary())
     for note in batch.notes:
-        st.caption(note)
+        st.caption(safe(note))
     if not batch.texts:
         st.warning("There are no texts to show. Paste at least one sentence, one per line.")
         st.stop()
@@ -47,14 +48,14 @@ def run(source: Source, settings: Settings) -> tuple[Analysis, str, str]:
         where = source.embeddings_name or f"column {st.session_state.get('vector_column')}"
         model, model_name = OWN_EMBEDDINGS, OWN_EMBEDDINGS
         st.caption(
-            f"Embeddings: your own from {where} ({X.shape[0]:,} x {X.shape[1]}); nothing is "
-            "encoded, so search is off (embedviz does not have the model that made them)."
+            f"Embeddings: your own from {safe(where)} ({X.shape[0]:,} x {X.shape[1]}); nothing "
+            "is encoded, so search is off (embedviz does not have the model that made them)."
         )
     else:
         with st.spinner(f"Loading model {settings.model} …"):
             encoder = get_encoder(settings.model)
         model, model_name = settings.model, encoder.name
-        st.caption(f"Model: {encoder.name} on {encoder.device}.")
+        st.caption(f"Model: {safe(encoder.name)} on {encoder.device}.")
         if encoder.max_tokens:
             truncated = encoder.count_truncated(batch.texts)
             if truncated:
@@ -117,15 +118,15 @@ def main() -> None:
             analysis = source.saved
             view_key = cluster_key = run_key("saved", analysis.texts, analysis.coords)
             st.info(
-                f"Reopened a saved analysis of {analysis.n_texts:,} texts ({analysis.source}): "
-                f"model {analysis.params['model']}, {analysis.method_label} "
-                f"{analysis.dims}-D, {analysis.cluster_summary} The sidebar's model, "
-                "projection and clusters apply to new texts, not to this one."
+                f"Reopened a saved analysis of {analysis.n_texts:,} texts "
+                f"({safe(analysis.source)}): model {safe(analysis.params['model'])}, "
+                f"{analysis.method_label} {analysis.dims}-D, {safe(analysis.cluster_summary)} "
+                "The sidebar's model, projection and clusters apply to new texts, not to this one."
             )
         else:
             analysis, view_key, cluster_key = run(source, settings)
     except (EmbedvizError, ImportError) as err:
-        st.error(str(err))
+        st.error(safe(err))
         st.stop()
 
     # LLM labels, once asked for, replace the keyword labels of these same clusters.
@@ -135,7 +136,7 @@ def main() -> None:
     # The run's result, for whoever drives the page (AppTest compares it with the CLI's).
     st.session_state["embedviz_analysis"] = analysis
     for message in analysis.warnings:
-        st.warning(message)
+        st.warning(safe(message))
 
     map_panel(analysis, view_key)
     tabs = st.tabs(

@@ -21,6 +21,7 @@ from ..project import METHODS, project
 from ..similarity import pair_cosine, pair_frame, pairs_above
 from .stages import faithfulness, get_llm, project_embeddings
 from .state import run_state
+from .text import safe
 
 TOP_PAIRS = 20
 #: The pairs CSV holds at most this many pairs (all of them for up to ~450 texts).
@@ -62,7 +63,7 @@ def map_panel(analysis: Analysis, view_key: str) -> None:
         try:
             found = analysis.search(query, top_k=int(top_k))
         except EmbedvizError as err:
-            st.warning(str(err))
+            st.warning(safe(err))
         else:
             if found.note:
                 st.caption(found.note)
@@ -135,7 +136,7 @@ def scores_row(analysis: Analysis) -> None:
             f"{s['ari']:.2f}",
             help="Adjusted Rand index: 1 = the clusters are the label groups, 0 = chance.",
         )
-    st.caption(f"{analysis.cluster_summary} Map: {analysis.map_scores_text()}.")
+    st.caption(safe(f"{analysis.cluster_summary} Map: {analysis.map_scores_text()}."))
 
 
 def compare_two_texts(analysis: Analysis, shown: list[int], view_key: str) -> None:
@@ -309,7 +310,7 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
             "through transformers; a running vLLM / Ollama / ChatGLM3 API server through its URL."
         )
     else:
-        st.caption(f"LLM: {spec} " + " ".join(f"{k}={v}" for k, v in options if v))
+        st.caption(safe(f"LLM: {spec} " + " ".join(f"{k}={v}" for k, v in options if v)))
 
     st.subheader("Explain the groups")
     explained = run_state(cluster_key, "clusters")
@@ -347,7 +348,7 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
                 live.empty()
                 status.update(label=f"{llm.name} answered", state="complete")
         except (EmbedvizError, ImportError) as err:
-            st.error(str(err))
+            st.error(safe(err))
         else:
             explained["shown"] = found
             if not selection:
@@ -367,7 +368,13 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
         key="show_script",
     ):
         st.code(script, language="python")
-    c1, c2 = st.columns(2)
+    files = analysis.script_files()
+    if files:
+        st.caption(
+            "No model can remake your own embeddings, so the script reads them from "
+            "embeddings.npy in its folder: download both."
+        )
+    c1, c2, c3 = st.columns(3)
     c1.download_button(
         "Download the script",
         lambda: script,
@@ -376,9 +383,18 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
         on_click="ignore",
         key="download_script",
     )
-    if c2.button("Run it to check (separate process)", key="run_script"):
+    for name, data in files.items():
+        c2.download_button(
+            name,
+            data,
+            file_name=name,
+            mime="application/octet-stream",
+            on_click="ignore",
+            key="download_script_files",
+        )
+    if c3.button("Run it to check (separate process)", key="run_script"):
         with st.spinner("Running the script in its own process …"):
-            result = run_script(script, files=analysis.script_files())
+            result = run_script(script, files=files)
         show_run(result)
     request = st.text_input(
         "Ask the LLM to change it",
@@ -398,7 +414,7 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
                 live.empty()
                 status.update(label="Rewritten, run and checked", state="complete")
         except (EmbedvizError, ImportError) as err:
-            st.error(str(err))
+            st.error(safe(err))
         else:
             tries = "first try" if revision.attempts == 1 else "after one fix of its error"
             st.caption(f"Script {'works' if revision.result.ok else 'still fails'} ({tries}).")

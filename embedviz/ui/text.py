@@ -1,0 +1,23 @@
+"""Strings from users, files, manifests and LLMs reach Streamlit's message boxes (st.info,
+st.caption, st.error ...) as text, never as Markdown: a file name such as
+``![x](http://host/leak.png)`` must not make the browser fetch an image."""
+
+from __future__ import annotations
+
+import re
+
+#: Links and images need brackets, autolinks and HTML need angle brackets, Streamlit's
+#: directives (":red[...]") need brackets: escaping these (and the backslash) leaves every
+#: other character to show as typed.
+_MARKDOWN = re.compile(r"([\\\[\]<>])")
+
+
+def safe(text: object) -> str:
+    """``text`` with the characters that make links, images, HTML and directives escaped,
+    so it shows as written.
+
+    Example:
+        >>> print(safe("![x](http://a/b.png)"))
+        !\\[x\\](http://a/b.png)
+    """
+    return _MARKDOWN.sub(r"\\\1", str(text))
