@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._version import __version__
 from .errors import EmbedvizError, InputError, LLMError, ModelLoadError, ParameterError
 
-__version__ = "0.2.0"
-
 if TYPE_CHECKING:
-    from .pipeline import Analysis, analyze, load
+    from .analysis import Analysis, load
+    from .pipeline import analyze
 
 __all__ = [
     "Analysis",
@@ -34,14 +34,16 @@ __all__ = [
     "LLMError",
     "ModelLoadError",
     "ParameterError",
+    "__version__",
     "analyze",
     "load",
+    "load_zip",
 ]
 
 
 def __getattr__(name: str):
     # The pipeline pulls numpy and the stages; load it on first use, not on import.
-    if name in ("Analysis", "analyze", "load"):
+    if name in ("Analysis", "analyze", "load", "load_zip"):
         from . import pipeline
 
         return getattr(pipeline, name)

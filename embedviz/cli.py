@@ -132,7 +132,8 @@ def build_analysis(args):
     saved folder, or run on the input file."""
     from tqdm import tqdm
 
-    from .pipeline import analyze, load
+    from .analysis import load
+    from .pipeline import analyze
     from .store import is_saved_analysis
 
     if is_saved_analysis(args.input):

@@ -357,12 +357,10 @@ def test_pacmap_parameters_reach_the_map():
 
 
 def test_a_saved_analysis_reopens_as_it_was(seed_texts):
-    from embedviz.store import to_zip
-
     at = run_app()
     at.sidebar.radio(key="method").set_value("tsne").run()
     before = at.session_state["embedviz_analysis"]
-    data = to_zip(before)  # what the "The analysis (zip …)" button gives
+    data = before.to_zip()  # what the "The analysis (zip …)" button gives
     at.sidebar.radio(key="method").set_value("pca").run()
     at.radio(key="source").set_value("Open a saved analysis").run()
     at.get("file_uploader")[0].set_value(("seed.zip", data, "application/zip")).run()

@@ -251,21 +251,21 @@ def test_zip_round_trip_and_hostile_zips(seed_analysis):
     import io
     import zipfile
 
-    from embedviz.store import from_zip, to_zip
+    from embedviz.analysis import load_zip
 
-    b = from_zip(to_zip(seed_analysis))
+    b = load_zip(seed_analysis.to_zip())
     np.testing.assert_array_equal(b.coords, seed_analysis.coords)
     with pytest.raises(embedviz.InputError, match="not a zip file"):
-        from_zip(b"hello")
+        load_zip(b"hello")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("../../evil.py", "print('x')")
     with pytest.raises(embedviz.InputError, match="not a saved embedviz analysis"):
-        from_zip(buffer.getvalue())
+        load_zip(buffer.getvalue())
     # An object array in embeddings.npy would need unpickling: refused.
     buffer = io.BytesIO()
     with (
-        zipfile.ZipFile(io.BytesIO(to_zip(seed_analysis))) as src,
+        zipfile.ZipFile(io.BytesIO(seed_analysis.to_zip())) as src,
         zipfile.ZipFile(buffer, "w") as zf,
     ):
         for name in src.namelist():
@@ -275,7 +275,7 @@ def test_zip_round_trip_and_hostile_zips(seed_analysis):
         np.save(raw, np.array([object()] * 4, dtype=object), allow_pickle=True)
         zf.writestr("embeddings.npy", raw.getvalue())
     with pytest.raises(embedviz.InputError, match="not a numeric .npy"):
-        from_zip(buffer.getvalue())
+        load_zip(buffer.getvalue())
 
 
 def test_a_loaded_analysis_searches_with_its_model(tmp_path, seed_analysis):
@@ -289,12 +289,12 @@ def test_a_loaded_analysis_searches_with_its_model(tmp_path, seed_analysis):
 
 
 def test_heatmap_choice_on_both_sides_of_its_threshold(monkeypatch, topics):
-    import embedviz.pipeline as pipeline
+    import embedviz.analysis as analysis_module
 
     texts, X, _ = topics
-    monkeypatch.setattr(pipeline, "MAX_HEATMAP_TEXTS", 40)
+    monkeypatch.setattr(analysis_module, "MAX_HEATMAP_TEXTS", 40)
     assert analyze(texts, embeddings=X, method="pca").heatmap().kind == "texts"
-    monkeypatch.setattr(pipeline, "MAX_HEATMAP_TEXTS", 39)
+    monkeypatch.setattr(analysis_module, "MAX_HEATMAP_TEXTS", 39)
     clustered = analyze(texts, embeddings=X, method="pca").heatmap()
     assert clustered.kind == "clusters" and "mean similarity between clusters" in clustered.note
     plain = analyze(texts, embeddings=X, method="pca", cluster="none").heatmap()
@@ -390,3 +390,61 @@ def test_the_script_of_own_embeddings_reads_them_beside_it(topics):
     assert list(a.script_files()) == ["embeddings.npy"]
     result = run_script(script, files=a.script_files())
     assert result.ok, result.output
+
+
+@pytest.mark.slow
+def test_a_built_wheel_works_from_any_folder(tmp_path):
+    """pip install . must carry what the package reads at run time (the stop words)."""
+    wheel_dir, target = tmp_path / "wheel", tmp_path / "site"
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheel_dir),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr
+    wheel = next(wheel_dir.glob("embedviz-*.whl"))
+    installed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert installed.returncode == 0, installed.stderr
+    code = (
+        "import embedviz, embedviz.keywords as k; "
+        f"assert embedviz.__file__.startswith({str(target)!r}), embedviz.__file__; "
+        "print(len(k.stop_words()), "
+        "k.keyword_labels(['我们的花呗绑定银行卡', '花呗银行卡'], [0, 0]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**__import__("os").environ, "PYTHONPATH": str(target)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[0]) > 500  # the Chinese list too, not only English's 318
+    assert "我们" not in done.stdout

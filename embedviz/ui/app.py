@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import pipeline
+from ..analysis import OWN_EMBEDDINGS, Analysis
 from ..errors import EmbedvizError
-from ..pipeline import OWN_EMBEDDINGS, Analysis
 from .panels import (
     clusters_tab,
     compare_tab,

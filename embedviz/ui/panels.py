@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from ..analysis import MAX_HEATMAP_TEXTS, Analysis, SearchResult
 from ..cluster import NOISE, representatives
 from ..codegen import revise_script, run_script
 from ..errors import EmbedvizError
 from ..explain import explain_analysis
 from ..keywords import keyword_labels
 from ..llm.llamacpp import INSTALL_HINT
-from ..pipeline import MAX_HEATMAP_TEXTS, Analysis, SearchResult
 from ..project import METHODS, project
 from ..similarity import pair_cosine, pair_frame, pairs_above
 from .stages import faithfulness, get_llm, project_embeddings
@@ -438,7 +438,6 @@ def downloads(analysis: Analysis, view_key: str) -> None:
     """The figures as HTML, the points as CSV, the pairs, and the whole analysis as a zip
     that "Open a saved analysis" (or ``embedviz.load``) reopens."""
     from ..export import csv_bytes
-    from ..store import to_zip
 
     st.subheader("Download")
     selection = run_state(view_key).get("selection", [])
@@ -479,7 +478,7 @@ def downloads(analysis: Analysis, view_key: str) -> None:
         )
     c4.download_button(
         "The analysis (zip: reopen it here or in Python)",
-        lambda: to_zip(analysis),
+        analysis.to_zip,
         file_name=f"{name}_analysis.zip",
         mime="application/zip",
         on_click="ignore",

@@ -139,6 +139,6 @@ def input_panel() -> Source:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def open_saved(data: bytes):
-    from ..store import from_zip
+    from ..analysis import load_zip
 
-    return from_zip(data)
+    return load_zip(data)
