@@ -26,6 +26,21 @@ def embedviz(*args, cwd=None) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.fixture
+def cli(capsys):
+    """The command in this process (what a subprocess pays to start, ~2 s, is left out):
+    ``cli(*args)`` returns the exit status, stdout and stderr as a subprocess would."""
+    from embedviz.cli import main
+
+    def run(*args) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
+
+
 def test_embed_writes_float32_rows_in_input_order(tmp_path, use_encoder, seed_texts):
     src = tmp_path / "in.txt"
     src.write_text("\n".join([seed_texts[0], "", *seed_texts[1:]]), encoding="utf-8")
@@ -184,9 +199,9 @@ def test_a_zero_k_is_refused_with_the_fix(tmp_path):
 # ---------------------------------------------------------------- the pipeline's faces
 
 
-def test_plot_saves_and_redraws_a_saved_analysis(tmp_path):
+def test_plot_saves_and_redraws_a_saved_analysis(tmp_path, cli):
     saved = tmp_path / "saved"
-    first = embedviz(
+    first = cli(
         "plot",
         DATA / "zh_topics.csv",
         "--label-column",
@@ -218,14 +233,14 @@ def test_plot_saves_and_redraws_a_saved_analysis(tmp_path):
     assert a.params["method"] == "pacmap" and list(frame["topic"])[:1] == ["支付"]
 
 
-def test_own_embeddings_from_npy_and_from_a_vector_column(tmp_path, use_encoder):
+def test_own_embeddings_from_npy_and_from_a_vector_column(tmp_path, use_encoder, cli):
     import pandas as pd
 
     texts = [line for line in (DATA / "seed_huabei.txt").read_text("utf-8").splitlines() if line]
     X = use_encoder.encode(texts)
     np.save(tmp_path / "x.npy", X)
     out = tmp_path / "own.html"
-    result = embedviz(
+    result = cli(
         "plot",
         DATA / "seed_huabei.txt",
         "--embeddings",
@@ -245,7 +260,7 @@ def test_own_embeddings_from_npy_and_from_a_vector_column(tmp_path, use_encoder)
         tmp_path / "t.csv", index=False
     )
     for i, table in enumerate(("t.parquet", "t.csv"), start=2):
-        result = embedviz(
+        result = cli(
             "plot",
             tmp_path / table,
             "--vector-column",
@@ -267,9 +282,9 @@ def test_own_embeddings_from_npy_and_from_a_vector_column(tmp_path, use_encoder)
         assert s.params["model"] == "your embeddings"
 
 
-def test_mismatched_own_embeddings_exit_2_with_the_fix(tmp_path):
+def test_mismatched_own_embeddings_exit_2_with_the_fix(tmp_path, cli):
     np.save(tmp_path / "x.npy", np.ones((3, 8), np.float32))
-    result = embedviz(
+    result = cli(
         "plot",
         DATA / "seed_huabei.txt",
         "--embeddings",
@@ -284,8 +299,8 @@ def test_mismatched_own_embeddings_exit_2_with_the_fix(tmp_path):
     )
 
 
-def test_a_flag_the_method_does_not_take_is_refused(tmp_path):
-    result = embedviz(
+def test_a_flag_the_method_does_not_take_is_refused(tmp_path, cli):
+    result = cli(
         "plot",
         DATA / "seed_huabei.txt",
         "--method",
@@ -333,14 +348,14 @@ def test_the_cache_and_no_cache_by_counting_encoder_calls(tmp_path, monkeypatch)
     assert main([*plot, "--no-cache"]) == 0 and sum(calls) == 12
 
 
-def test_cli_and_app_give_the_same_result(tmp_path):
+def test_cli_and_app_give_the_same_result(tmp_path, cli):
     """One sample through the command line and through the app: the same clusters, names,
     scores, coordinates and CSV, because both read one Analysis."""
     from streamlit.testing.v1 import AppTest
 
     import embedviz as ev
 
-    result = embedviz(
+    result = cli(
         "plot",
         DATA / "zh_topics.csv",
         "--label-column",
