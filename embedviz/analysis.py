@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from .encoders import Encoder
+    from .quality import NeighbourhoodScores
 
 #: Above this many texts the full n x n heatmap is not drawn (a million cells is already
 #: ~6 MB of HTML and slow to draw); the cluster x cluster summary is drawn instead.
@@ -251,20 +252,35 @@ class Analysis:
         """The map: a plotly scatter, hover with each whole text, titled with the method,
         the number of texts and the model."""
         from .figures.scatter import add_query_point
+
+        fig = self._map(self.coords, self.axis_titles, self.method_label, colour_by)
+        if query is not None:
+            add_query_point(fig, query.coords[0], query.query)
+        return fig
+
+    def compare_figure(
+        self, projection: Projection, scores: NeighbourhoodScores, colour_by: str | None = None
+    ) -> go.Figure:
+        """Another projection of these embeddings, coloured as this map and titled with its
+        trustworthiness and kNN recall (the compare view)."""
+        fig = self._map(projection.coords, projection.axis_titles, projection.name, colour_by)
+        fig.update_layout(
+            title_text=f"{projection.name}: {scores.describe()}", showlegend=False, height=420
+        )
+        return fig
+
+    def _map(self, coords, axis_titles, method_label: str, colour_by: str | None) -> go.Figure:
         from .figures.view import map_figure
 
-        fig = map_figure(
-            coords=self.coords,
-            axis_titles=self.axis_titles,
-            method_name=self.method_label,
+        return map_figure(
+            coords=coords,
+            axis_titles=axis_titles,
+            method_name=method_label,
             model_name=self.model_name,
             texts=self.texts,
             ids=self.rows,
             **self.colouring(colour_by),
         )
-        if query is not None:
-            add_query_point(fig, query.coords[0], query.query)
-        return fig
 
     def heatmap(self, selection: Sequence[int] | None = None) -> HeatmapView:
         """The heatmap of all texts, or of the selected positions: the full cosine matrix up

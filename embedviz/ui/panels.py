@@ -17,7 +17,7 @@ from ..errors import EmbedvizError
 from ..explain import explain_analysis
 from ..keywords import keyword_labels
 from ..llm.llamacpp import INSTALL_HINT
-from ..project import METHODS, project
+from ..project import METHOD_NAMES, METHODS
 from ..similarity import pair_cosine, pair_frame, pairs_above
 from .stages import faithfulness, get_llm, project_embeddings
 from .state import run_state
@@ -30,6 +30,12 @@ MAX_PAIRS = 100_000
 
 def text_choice(analysis: Analysis, i: int) -> str:
     return f"row {analysis.rows[i]}: {analysis.texts[i][:60]}"
+
+
+def current_colour(analysis: Analysis) -> str | None:
+    """What the map is coloured by now (the radio of the map panel), if this run offers it."""
+    colour_by = st.session_state.get("colour_by")
+    return colour_by if colour_by in analysis.colour_options() else None
 
 
 def selected_positions(event) -> list[int]:
@@ -271,28 +277,13 @@ def compare_tab(analysis: Analysis) -> None:
     """Every registered projection side by side, each titled with its scores."""
     if not st.toggle("Draw every projection side by side with its scores", key="compare"):
         return
-    from ..figures.view import map_figure
-
-    colouring = analysis.colouring(st.session_state.get("colour_by"))
+    colour_by = current_colour(analysis)
     seed = (("random_state", analysis.params["random_state"]),)
     columns = st.columns(2)
     for k, method in enumerate(METHODS):
-        with st.spinner(f"{method} …"):
-            if analysis.projection is not None:
-                p = project_embeddings(analysis.embeddings, method, 2, seed)
-            else:
-                p = project(analysis.embeddings, method, 2, random_state=seed[0][1])
-            sc = faithfulness(analysis.embeddings, p.coords)
-        fig = map_figure(
-            coords=p.coords,
-            axis_titles=p.axis_titles,
-            method_name=p.name,
-            model_name=analysis.model_name,
-            texts=analysis.texts,
-            ids=analysis.rows,
-            **colouring,
-        )
-        fig.update_layout(title_text=f"{p.name}: {sc.describe()}", showlegend=False, height=420)
+        with st.spinner(f"{METHOD_NAMES[method]} …"):
+            p = project_embeddings(analysis.embeddings, method, 2, seed)
+            fig = analysis.compare_figure(p, faithfulness(analysis.embeddings, p.coords), colour_by)
         columns[k % len(columns)].plotly_chart(fig, theme=None, key=f"compare_{method}")
 
 
@@ -359,8 +350,7 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
         st.text(f"{e.cluster} · {e.label}\n{e.explanation}")
 
     st.subheader("The code that draws this view")
-    colour_by = st.session_state.get("colour_by")
-    script = analysis.script(colour_by if colour_by in analysis.colour_options() else None)
+    script = analysis.script(current_colour(analysis))
     # The script holds every text: shown on request above a few hundred, never re-sent unasked.
     if st.toggle(
         "Show the standalone Python script (same texts, model, projection and seed)",
@@ -441,8 +431,7 @@ def downloads(analysis: Analysis, view_key: str) -> None:
 
     st.subheader("Download")
     selection = run_state(view_key).get("selection", [])
-    colour_by = st.session_state.get("colour_by")
-    colour_by = colour_by if colour_by in analysis.colour_options() else None
+    colour_by = current_colour(analysis)
     name = f"embedviz_{analysis.method}_{analysis.dims}d"
     c1, c2, c3, c4 = st.columns(4)
     # Callables: the files are built when a button is clicked, not on every rerun.
