@@ -132,14 +132,11 @@ def build_analysis(args):
     saved folder, or run on the input file."""
     from tqdm import tqdm
 
-    from .analysis import load
     from .pipeline import analyze
-    from .store import is_saved_analysis
 
-    if is_saved_analysis(args.input):
-        analysis = load(args.input)
-        _say(f"Opened the saved analysis {args.input} ({analysis.n_texts:,} texts).")
-        return analysis
+    saved = opened(args)
+    if saved is not None:
+        return saved
     params = given_params(args)
     batch = load_batch(args)
     embeddings = None
@@ -208,24 +205,47 @@ def cmd_search(args) -> int:
 
     if not args.query.strip():
         raise CLIError("--query is empty. Give the sentence to search for, e.g. --query 花呗换卡")
-    batch = load_batch(args)
-    encoder, X = encode_batch(batch, args.model, not args.no_cache)
-    q = encoder.encode([args.query.strip()])
-    top, cosines = rank_by_query(X, q[0], top_k=args.top_k)
+    saved = opened(args)
+    if saved is not None:
+        found = saved.search(args.query, top_k=args.top_k)
+        top, cosines, texts, rows = found.positions, found.cosines, saved.texts, saved.rows
+    else:
+        batch = load_batch(args)
+        encoder, X = encode_batch(batch, args.model, not args.no_cache)
+        q = encoder.encode([args.query.strip()])
+        top, cosines = rank_by_query(X, q[0], top_k=args.top_k)
+        texts, rows = batch.texts, batch.rows
     print(f"{'rank':>4}  {'cosine':>6}  {'row':>5}  text")
     for rank, (i, c) in enumerate(zip(top, cosines, strict=True), start=1):
-        print(f"{rank:>4}  {c:6.3f}  {batch.rows[i]:>5}  {batch.texts[i]}")
+        print(f"{rank:>4}  {c:6.3f}  {rows[i]:>5}  {texts[i]}")
     return 0
+
+
+def opened(args):
+    """The saved analysis that INPUT names, or None when INPUT is a file of texts."""
+    from .analysis import load
+    from .store import is_saved_analysis
+
+    if not is_saved_analysis(args.input):
+        return None
+    analysis = load(args.input)
+    _say(f"Opened the saved analysis {args.input} ({analysis.n_texts:,} texts).")
+    return analysis
 
 
 def cmd_pairs(args) -> int:
     from .export import csv_bytes, named_pairs
     from .similarity import pairs_above
 
-    batch = load_batch(args)
-    _, X = encode_batch(batch, args.model, not args.no_cache)
+    saved = opened(args)
+    if saved is not None:
+        X, texts, rows = saved.embeddings, saved.texts, saved.rows
+    else:
+        batch = load_batch(args)
+        _, X = encode_batch(batch, args.model, not args.no_cache)
+        texts, rows = batch.texts, batch.rows
     pairs, total = pairs_above(X, args.threshold, limit=args.limit)
-    frame = named_pairs(pairs, batch.texts, batch.rows)
+    frame = named_pairs(pairs, texts, rows)
     Path(args.out).write_bytes(csv_bytes(frame))
     message = f"{total:,} pairs with cosine >= {args.threshold:g}; wrote {args.out}"
     if total > len(frame):
@@ -251,7 +271,6 @@ def load_chat_model(args):
 def cmd_explain(args) -> int:
     from .explain import explain_analysis
 
-    args.method = getattr(args, "method", "pca")
     analysis = build_analysis(args)
     _say(analysis.cluster_summary)
     if not analysis.clustered:
@@ -297,7 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_input(p):
         p.add_argument(
-            "input", help="a .txt file (one text a line) or a .csv/.tsv/.xlsx/.parquet table"
+            "input",
+            help="a .txt file (one text a line), a .csv/.tsv/.xlsx/.parquet table, or (plot, "
+            "search, pairs, explain) a folder that --save wrote",
         )
         p.add_argument("--column", help="the table's text column (default: guessed)")
         p.add_argument(

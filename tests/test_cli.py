@@ -386,3 +386,27 @@ def test_cli_and_app_give_the_same_result(tmp_path, cli):
     assert app.scores == pytest.approx(cli.scores)
     assert app.notes == cli.notes
     assert app.csv_bytes() == (tmp_path / "cli.csv").read_bytes()
+
+
+def test_search_and_pairs_read_a_saved_analysis(tmp_path, cli):
+    saved = tmp_path / "seed"
+    assert (
+        cli(
+            "plot",
+            DATA / "seed_huabei.txt",
+            "--method",
+            "pca",
+            "--out",
+            tmp_path / "p.html",
+            "--save",
+            saved,
+        ).returncode
+        == 0
+    )
+    found = cli("search", saved, "--query", "花呗怎么换绑定的银行卡", "--top-k", "2")
+    assert found.returncode == 0, found.stderr
+    assert "Opened the saved analysis" in found.stderr
+    ranked = found.stdout.splitlines()[1:]
+    assert {line.split()[-1] for line in ranked} == {"如何更换花呗绑定银行卡", "花呗更改绑定银行卡"}
+    pairs = cli("pairs", saved, "--threshold", "0.8", "--out", tmp_path / "pairs.csv")
+    assert pairs.returncode == 0 and "1 pairs with cosine >= 0.8" in pairs.stderr
