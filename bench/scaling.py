@@ -7,7 +7,7 @@ Texts are the shipped samples recombined (bench/_texts.py), encoded with the def
 Each stage reports wall seconds and how far resident memory rose above its start during it
 (sampled every 20 ms). Baselines measured in the same run: scikit-learn's t-SNE next to openTSNE
 (the crossover sets OPENTSNE_ABOVE), the full n x n matrix next to the blockwise pairs, and
-a first UMAP fit next to a second.
+a first UMAP (and PaCMAP) fit next to a second.
 """
 
 from __future__ import annotations
@@ -56,6 +56,10 @@ def run(n: int, rows: list, sklearn_tsne_up_to: int) -> None:
     with measure() as m:
         TSNEProjector(perplexity=30, random_state=0)._fit_opentsne(U, 30.0)
     add("t-SNE openTSNE", m)
+    for label in ("PaCMAP first fit in this process", "PaCMAP second fit"):
+        with measure() as m:
+            project(X, "pacmap")
+        add(label, m)
     for label in ("UMAP first fit in this process", "UMAP second fit"):
         with measure() as m:
             p = project(X, "umap")

@@ -479,14 +479,21 @@ class Analysis:
             )
         )
 
-    def _encoder_script(self) -> str | None:
-        return self.encoder.script() if self.encoder is not None else None
+    def _encoder_script(self) -> str:
+        """The script's ``encode``: from the encoder at hand, else from the model spec."""
+        from .codegen import encoder_code
+
+        return (
+            self.encoder.script()
+            if self.encoder is not None
+            else encoder_code(self.params["model"])
+        )
 
     def script_files(self) -> dict[str, bytes]:
         """Files the script needs beside it: the embeddings, when no model can remake them."""
-        from .codegen import needs_embeddings_file
+        from .encoders._base import OWN_EMBEDDINGS_SCRIPT
 
-        if not needs_embeddings_file(self.script()):
+        if self._encoder_script() != OWN_EMBEDDINGS_SCRIPT:
             return {}
         buffer = io.BytesIO()
         np.save(buffer, self.embeddings, allow_pickle=False)

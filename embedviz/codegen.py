@@ -70,7 +70,7 @@ class View:
     encoder_code: str | None = None
 
 
-def _encoder_code(spec: str) -> str:
+def encoder_code(spec: str) -> str:
     """``encode(texts)`` for a spec, without loading the model (the script loads it)."""
     from .encoders._base import OWN_EMBEDDINGS_SCRIPT, text2vec_script
     from .encoders.use import USE_SCRIPT
@@ -120,7 +120,7 @@ LABELS = {labels}
 LABEL_NAME = {view.label_name!r}
 
 
-{view.encoder_code or _encoder_code(view.model_spec)}
+{view.encoder_code or encoder_code(view.model_spec)}
 
 X = encode(TEXTS)
 # Rows to unit length: every method then sees cosine geometry.
@@ -167,11 +167,6 @@ fig.update_layout(
 fig.write_html(OUTPUT_HTML, include_plotlyjs=True)
 print("wrote", OUTPUT_HTML)
 '''
-
-
-def needs_embeddings_file(script: str) -> bool:
-    """Whether the script reads embeddings.npy (a view of the user's own embeddings)."""
-    return 'np.load("embeddings.npy")' in script
 
 
 @dataclass
