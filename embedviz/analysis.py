@@ -489,6 +489,11 @@ class Analysis:
             else encoder_code(self.params["model"])
         )
 
+    def script_read_only(self) -> list[str]:
+        """Folders the script must read besides the system and Python: a local model."""
+        location = getattr(self.encoder, "location", None)
+        return [str(location)] if location and Path(location).is_dir() else []
+
     def script_files(self) -> dict[str, bytes]:
         """Files the script needs beside it: the embeddings, when no model can remake them."""
         from .encoders._base import OWN_EMBEDDINGS_SCRIPT

@@ -3,22 +3,16 @@ way to run a script (ours, or one an LLM changed) before calling it working.
 
 The template is deterministic: the same view gives the same script. It calls the libraries
 directly (the encoder's package, scikit-learn / umap, plotly), not embedviz, so a user can
-read and change it. Scripts run in a separate Python process, in an empty temporary folder,
-with a clean environment and a time limit: never inside the app's process.
+read and change it. Scripts run confined (see :mod:`embedviz.sandbox`): never inside the
+app's process, never with its environment, files or network.
 """
 
 from __future__ import annotations
 
 import ast
-import os
 import re
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 OUTPUT_HTML = "embedviz_view.html"
 
@@ -172,59 +166,57 @@ print("wrote", OUTPUT_HTML)
 @dataclass
 class RunResult:
     """ok: it ran and wrote its HTML. html: the page's text. output: the last lines it printed
-    (stderr included). seconds: how long it ran."""
+    (stderr included) and why it was stopped, if it was. seconds: how long it ran.
+    figure_json: the figure it wrote, as plotly JSON, for the app to draw itself.
+    isolation: what confined it (see :func:`embedviz.sandbox.isolation`)."""
 
     ok: bool
     html: str | None
     output: str
     seconds: float
+    figure_json: str | None = None
+    isolation: str = ""
 
 
-def run_script(code: str, timeout: float = 180, files: dict[str, bytes] | None = None) -> RunResult:
-    """Parse, then run a script in a separate process (isolated mode, empty temporary folder,
-    clean environment, time limit) and collect the HTML it writes.
+def run_script(
+    code: str,
+    timeout: float = 180,
+    files: dict[str, bytes] | None = None,
+    read_only: list[str] | None = None,
+) -> RunResult:
+    """Parse, then run a script confined (:mod:`embedviz.sandbox`: its own empty folder, no
+    environment, resource limits, bubblewrap's isolation) and collect the HTML it writes.
 
     Args:
         files: name -> bytes put beside the script first (``embeddings.npy`` for a view of
             the user's own embeddings).
+        read_only: paths the script may read (a local model folder).
     """
-    start = time.perf_counter()
+    from .sandbox import FIGURE_JSON, Limits, run_confined, why_it_stopped
+
     try:
         ast.parse(code)
     except SyntaxError as err:
         return RunResult(False, None, f"SyntaxError: {err.msg} (line {err.lineno})", 0.0)
-    with tempfile.TemporaryDirectory(prefix="embedviz-script-") as folder:
-        script = Path(folder) / "view.py"
-        script.write_text(code, encoding="utf-8")
-        for name, data in (files or {}).items():
-            (Path(folder) / Path(name).name).write_bytes(data)
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": folder,
-            "HF_HUB_OFFLINE": "1",
-            "PYTHONIOENCODING": "utf-8",
-            "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1"),
-        }
-        try:
-            done = subprocess.run(
-                [sys.executable, "-I", str(script)],
-                cwd=folder,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-            )
-        except subprocess.TimeoutExpired:
-            took = time.perf_counter() - start
-            return RunResult(False, None, f"Stopped after {timeout:g} s (time limit).", took)
-        took = time.perf_counter() - start
-        output = "\n".join((done.stdout + done.stderr).strip().splitlines()[-25:])
-        pages = sorted(Path(folder).glob("*.html"))
-        if done.returncode != 0 or not pages:
-            if done.returncode == 0:
-                output += f"\nThe script wrote no .html file (it should write {OUTPUT_HTML})."
-            return RunResult(False, None, output, took)
-        return RunResult(True, pages[0].read_text(encoding="utf-8"), output, took)
+    limits = Limits(seconds=timeout)
+    try:
+        run = run_confined(code, files=files, read_only=read_only, limits=limits)
+    except PermissionError as err:
+        return RunResult(False, None, str(err), 0.0, isolation="refused")
+    lines = (run.stdout + run.stderr).strip().splitlines()[-25:]
+    stop = why_it_stopped(run, limits)
+    if stop:
+        lines.append(stop)
+    output = "\n".join(lines)
+    pages = sorted(name for name in run.files if name.endswith(".html"))
+    figure = run.files.get(FIGURE_JSON)
+    figure_json = figure.decode("utf-8", errors="replace") if figure else None
+    if run.returncode != 0 or stop or not pages:
+        if run.returncode == 0 and not stop:
+            output += f"\nThe script wrote no .html file (it should write {OUTPUT_HTML})."
+        return RunResult(False, None, output, run.seconds, None, run.isolation)
+    html = run.files[pages[0]].decode("utf-8", errors="replace")
+    return RunResult(True, html, output, run.seconds, figure_json, run.isolation)
 
 
 def extract_code(answer: str) -> str:
@@ -275,6 +267,8 @@ def revise_script(
     *,
     timeout: float = 180,
     on_text: Callable[[str], None] | None = None,
+    files: dict[str, bytes] | None = None,
+    read_only: list[str] | None = None,
 ) -> Revision:
     """Ask the LLM to change the script, run the change, and when it fails send the error back
     once for a fix. ``on_text`` sees each answer so far as it streams (a rewrite of the whole
@@ -292,7 +286,7 @@ def revise_script(
     messages = [{"role": "user", "content": CODE_PROMPT.format(script=compact, request=request)}]
     answer = ask(messages)
     code = restore(extract_code(answer))
-    result = run_script(code, timeout=timeout)
+    result = run_script(code, timeout=timeout, files=files, read_only=read_only)
     if result.ok:
         return Revision(code, result, 1)
     messages += [
@@ -300,4 +294,4 @@ def revise_script(
         {"role": "user", "content": FIX_PROMPT.format(error=result.output[-2000:])},
     ]
     code = restore(extract_code(ask(messages)))
-    return Revision(code, run_script(code, timeout=timeout), 2)
+    return Revision(code, run_script(code, timeout=timeout, files=files, read_only=read_only), 2)

@@ -512,11 +512,18 @@ def test_selection_is_explained_against_the_rest(chat_server):
     )
 
 
-def test_template_script_runs_in_its_own_process():
+def test_template_script_runs_sandboxed_and_the_app_draws_its_figure(seed_texts):
     at = run_app()
+    assert any(c.value.startswith("Scripts run in a bubblewrap sandbox") for c in at.caption)
     at.button(key="run_script").click().run(timeout=TIMEOUT)
     assert not at.exception
     assert at.success[0].value.startswith("The script ran in")
+    # Its figure comes back as plotly JSON drawn by the app, never as the script's own HTML.
+    drawn = next(c for c in at.get("plotly_chart") if c.key == "script_figure")
+    traces = json.loads(drawn.proto.spec)["data"]
+    drawn_texts = [t for trace in traces if trace["type"] == "scatter" for t in trace["text"]]
+    assert sorted(drawn_texts) == sorted(seed_texts)
+    assert not at.get("iframe")
 
 
 def test_llm_changes_the_script_and_the_change_is_run(chat_server):

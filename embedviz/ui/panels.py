@@ -18,6 +18,7 @@ from ..explain import explain_analysis
 from ..keywords import keyword_labels
 from ..llm.llamacpp import INSTALL_HINT
 from ..project import METHOD_NAMES, METHODS
+from ..sandbox import describe_isolation, isolation
 from ..similarity import pair_cosine, pair_frame, pairs_above
 from .stages import faithfulness, get_llm, project_embeddings
 from .state import run_state
@@ -382,16 +383,22 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
             on_click="ignore",
             key="download_script_files",
         )
-    if c3.button("Run it to check (separate process)", key="run_script"):
+    mode = isolation()
+    st.caption(describe_isolation())
+    if c3.button("Run it to check (sandboxed)", key="run_script", disabled=mode == "refused"):
         with st.spinner("Running the script in its own process …"):
-            result = run_script(script, files=files)
+            result = run_script(script, files=files, read_only=analysis.script_read_only())
         show_run(result)
     request = st.text_input(
         "Ask the LLM to change it",
         placeholder="给图加一个中文标题 / colour the points by text length",
         key="code_request",
     ).strip()
-    if st.button("Change, run and check", key="revise", disabled=spec is None or not request):
+    if st.button(
+        "Change, run and check",
+        key="revise",
+        disabled=spec is None or not request or mode == "refused",
+    ):
         try:
             with st.status("The LLM is rewriting the script …", expanded=True) as status:
                 live = st.empty()
@@ -400,6 +407,8 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
                     script,
                     request,
                     on_text=lambda text: live.code(text[-1500:], language="python"),
+                    files=files,
+                    read_only=analysis.script_read_only(),
                 )
                 live.empty()
                 status.update(label="Rewritten, run and checked", state="complete")
@@ -413,12 +422,31 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
 
 
 def show_run(result) -> None:
-    if result.ok:
-        st.success(f"The script ran in {result.seconds:.1f} s and wrote its figure.")
-        st.components.v1.html(result.html, height=660, scrolling=True)
-    else:
+    """The run's figure, drawn by the app from the plotly JSON the script wrote (the script's
+    own HTML never runs in this page), or why it failed."""
+    if not result.ok:
         st.error("The script failed:")
         st.code(result.output or "(no output)")
+        return
+    st.success(f"The script ran in {result.seconds:.1f} s and wrote its figure.")
+    figure = None
+    if result.figure_json:
+        import plotly.io
+
+        try:
+            figure = plotly.io.from_json(result.figure_json)
+        except ValueError as err:
+            st.warning(safe(f"Its figure could not be read back ({err}); download its HTML."))
+    if figure is not None:
+        st.plotly_chart(figure, theme=None, key="script_figure")
+    st.download_button(
+        "The script's HTML",
+        result.html,
+        file_name="embedviz_view.html",
+        mime="text/html",
+        on_click="ignore",
+        key="download_script_html",
+    )
 
 
 # ---------------------------------------------------------------- downloads

@@ -1,0 +1,191 @@
+"""Attacks tried for real: hostile scripts against the runner, hostile strings and files
+against the inputs and exports, corrupted cache entries. Each must come out contained or
+refused with a clear message."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from embedviz.sandbox import Limits, isolation, run_confined, why_it_stopped
+
+needs_sandbox = pytest.mark.skipif(
+    isolation() != "bubblewrap", reason="bubblewrap is not installed: apt-get install bubblewrap"
+)
+
+
+def run(code: str, **limits):
+    return run_confined(textwrap.dedent(code), limits=Limits(**limits))
+
+
+@needs_sandbox
+def test_a_script_cannot_read_files_outside_its_folder(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the user's data")
+    result = run(f"""
+        import os
+        for path in ({str(secret)!r}, {str(Path.home() / ".bashrc")!r}, "/etc/passwd"):
+            try:
+                open(path).read()
+                print("READ", path)
+            except OSError as err:
+                print("denied", type(err).__name__)
+        open("inside.txt", "w").write("ok")
+    """)
+    assert result.returncode == 0, result.stderr
+    assert "READ" not in result.stdout and result.stdout.count("denied") == 3
+    assert result.files["inside.txt"] == b"ok"
+
+
+@needs_sandbox
+def test_a_script_cannot_see_the_apps_environment(monkeypatch):
+    monkeypatch.setenv("EMBEDVIZ_TEST_SECRET", "s3cr3t-token")
+    result = run("""
+        import os
+        found = [k for k in os.environ if "SECRET" in k]
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    data = open(f"/proc/{pid}/environ", "rb").read()
+                except OSError:
+                    continue
+                if b"s3cr3t" in data:
+                    found.append(pid)
+        try:
+            open(f"/proc/{os.getppid()}/environ", "rb").read()
+        except OSError:
+            pass
+        print("found", found)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "found []"
+
+
+@needs_sandbox
+def test_a_script_has_no_network():
+    result = run("""
+        import socket
+        for host, port in (("127.0.0.1", 22), ("1.1.1.1", 53), ("::1", 80)):
+            try:
+                socket.create_connection((host, port), timeout=2)
+                print("CONNECTED", host)
+            except OSError as err:
+                print("no", type(err).__name__)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert "CONNECTED" not in result.stdout and result.stdout.count("no") == 3
+
+
+def marker_processes(marker: str) -> list[str]:
+    alive = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if marker.encode() in cmdline:
+                alive.append(pid)
+    return alive
+
+
+@pytest.mark.parametrize("leave", ["exits", "times out"])
+def test_a_daemonised_child_does_not_outlive_the_run(leave):
+    marker = f"embedviz-daemon-{leave.replace(' ', '-')}"
+    result = run(
+        f"""
+        import os, subprocess, sys, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", {marker!r}])
+            os._exit(0)
+        time.sleep({0.5 if leave == "exits" else 60})
+        """,
+        seconds=5,
+    )
+    assert (result.stopped is not None) == (leave == "times out")
+    import time
+
+    time.sleep(0.5)
+    if isolation() == "bubblewrap":
+        assert marker_processes(marker) == []
+
+
+def test_a_memory_hog_is_stopped_with_the_reason():
+    result = run(
+        """
+        blocks = []
+        while True:
+            blocks.append(bytearray(100 * 2**20))
+        """,
+        memory_mb=1024,
+    )
+    assert result.returncode != 0
+    assert "memory limit of 1024 MB" in why_it_stopped(result, Limits(memory_mb=1024))
+
+
+def test_an_output_flood_is_capped():
+    result = run(
+        """
+        import sys
+        line = "x" * 1000 + "\\n"
+        while True:
+            sys.stdout.write(line)
+        """,
+        file_mb=8,
+        seconds=60,
+    )
+    assert result.returncode != 0 and result.stopped is None  # the file-size limit, not time
+    assert len(result.stdout) <= Limits().output_chars
+    assert "file-size limit of 8 MB" in why_it_stopped(result, Limits(file_mb=8))
+
+
+def test_a_cpu_hog_is_stopped_at_the_time_limit():
+    result = run("while True:\n    pass\n", seconds=2)
+    assert result.stopped == "time limit of 2 s" and result.seconds < 20
+
+
+def test_without_an_isolation_layer_scripts_are_refused_unless_the_operator_opts_in(
+    monkeypatch,
+):
+    import embedviz.sandbox as sandbox
+    from embedviz.codegen import run_script
+
+    monkeypatch.setattr(sandbox, "_bwrap_works", lambda: False)
+    monkeypatch.delenv(sandbox.OPT_IN, raising=False)
+    refused = run_script("print('hi')\n")
+    assert not refused.ok and refused.isolation == "refused"
+    assert "apt-get install bubblewrap" in refused.output and sandbox.OPT_IN in refused.output
+    monkeypatch.setenv(sandbox.OPT_IN, "1")
+    assert "WITHOUT isolation" in sandbox.describe_isolation()
+    limited = run_confined("print('hi')\n")
+    assert limited.isolation == "limits only" and limited.stdout.strip() == "hi"
+
+
+def test_a_fork_bomb_meets_the_process_limit():
+    result = run(
+        """
+        import os, time
+        n = 0
+        for _ in range(300):
+            try:
+                pid = os.fork()
+            except OSError as err:
+                print("refused after", n, type(err).__name__)
+                break
+            if pid == 0:
+                time.sleep(3)
+                os._exit(0)
+            n += 1
+        else:
+            print("forked", n)
+        """,
+        processes=32,
+        seconds=30,
+    )
+    assert result.stdout.startswith("refused after"), result.stdout + result.stderr
+    assert int(result.stdout.split()[2]) < 32
