@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -43,15 +44,33 @@ def embeddings_key(model_key: str, texts: Sequence[str]) -> str:
     return h.hexdigest()
 
 
-def load_embeddings(model_key: str, texts: Sequence[str]) -> np.ndarray | None:
+def load_embeddings(
+    model_key: str, texts: Sequence[str], dim: int | None = None
+) -> np.ndarray | None:
+    """The cached embeddings of these texts, or None. An entry that is not what this model
+    makes (another shape or dtype, NaN or infinity: a corrupted or planted file) is deleted
+    and reported, so the texts are encoded again."""
     path = cache_dir() / "embeddings" / f"{embeddings_key(model_key, texts)}.npy"
+    if not path.is_file():
+        return None
     try:
         X = np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
-        return None
-    if X.shape[0] != len(texts) or X.dtype != np.float32:
-        return None
+    except (OSError, ValueError) as err:
+        return _discard(path, f"unreadable ({err})")
+    if X.dtype != np.float32 or X.ndim != 2 or X.shape[0] != len(texts):
+        return _discard(path, f"{X.dtype} array of shape {X.shape} for {len(texts)} texts")
+    if dim is not None and X.shape[1] != dim:
+        return _discard(path, f"{X.shape[1]} dimensions where the model makes {dim}")
+    if not np.isfinite(X).all():
+        return _discard(path, "NaN or infinity in it")
     return X
+
+
+def _discard(path: Path, why: str) -> None:
+    log.warning("embedding cache entry %s is wrong (%s); encoding again", path.name, why)
+    with contextlib.suppress(OSError):
+        path.unlink()
+    return None
 
 
 def save_embeddings(model_key: str, texts: Sequence[str], X: np.ndarray) -> Path | None:
@@ -69,6 +88,13 @@ def save_embeddings(model_key: str, texts: Sequence[str], X: np.ndarray) -> Path
     return path
 
 
+def _dim(encoder) -> int | None:
+    try:
+        return int(encoder.dim)
+    except Exception:  # an encoder that only knows its width after encoding
+        return None
+
+
 def cached_encode(encoder, texts: Sequence[str], *, progress=None, use_cache: bool = True):
     """``encoder.encode(texts)``, read from the disk cache when these texts were encoded by
     this model before.
@@ -81,7 +107,7 @@ def cached_encode(encoder, texts: Sequence[str], *, progress=None, use_cache: bo
     # cached: a changed model would otherwise be served stale vectors.
     use_cache = use_cache and encoder.cache_key is not None
     if use_cache:
-        X = load_embeddings(encoder.cache_key, texts)
+        X = load_embeddings(encoder.cache_key, texts, dim=_dim(encoder))
         if X is not None:
             if progress is not None:
                 progress(len(texts), len(texts))

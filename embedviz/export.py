@@ -80,9 +80,27 @@ def coordinates_frame(
     return frame
 
 
+#: A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value):
+    """A text cell that a spreadsheet shows as text: OWASP's rule for CSV injection, a
+    leading ``'`` before a cell that would start a formula. Numbers pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV as UTF-8 with BOM: Excel on Chinese Windows then reads it without mojibake."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """CSV as UTF-8 with BOM (Excel on Chinese Windows reads it without mojibake), with every
+    text cell that would start a formula made inert (see :func:`inert`)."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(inert)
+    safe.columns = [inert(str(c)) for c in safe.columns]
+    return safe.to_csv(index=False).encode("utf-8-sig")
 
 
 def named_pairs(pairs: pd.DataFrame, texts: Sequence[str], rows: Sequence[int]) -> pd.DataFrame:

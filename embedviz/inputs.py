@@ -15,6 +15,7 @@ import codecs
 import csv
 import io
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +24,14 @@ import pandas as pd
 
 from .errors import InputError
 
-#: Files larger than this are refused with a message; override with EMBEDVIZ_MAX_INPUT_MB.
+#: The one input setting: files, pasted text and unpacked workbooks larger than this many MB
+#: are refused with a message, and at most ROWS_PER_MB rows per MB are read. Override with
+#: EMBEDVIZ_MAX_INPUT_MB.
 DEFAULT_MAX_INPUT_MB = 50.0
+ROWS_PER_MB = 20_000
+#: Texts longer than this many characters are cut to it (and the page says how many were):
+#: a sentence model reads a few hundred tokens, and one huge line must not make a huge array.
+MAX_TEXT_CHARS = 10_000
 
 TEXT_SUFFIXES = (".txt",)
 TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".parquet")
@@ -113,15 +120,38 @@ class TextBatch:
         return "; ".join(parts) + "."
 
 
-def max_input_bytes() -> int:
-    raw = os.environ.get("EMBEDVIZ_MAX_INPUT_MB", "")
+def max_input_mb() -> float:
+    """EMBEDVIZ_MAX_INPUT_MB, parsed safely: a positive, finite number of megabytes."""
+    raw = os.environ.get("EMBEDVIZ_MAX_INPUT_MB", "").strip()
+    if not raw:
+        return DEFAULT_MAX_INPUT_MB
     try:
-        mb = float(raw) if raw else DEFAULT_MAX_INPUT_MB
-    except ValueError as err:
+        mb = float(raw)
+    except ValueError:
+        mb = float("nan")
+    if not (0 < mb < float("inf")):
         raise InputError(
-            f"EMBEDVIZ_MAX_INPUT_MB must be a number of megabytes, got {raw!r}."
-        ) from err
-    return int(mb * 1024 * 1024)
+            f"EMBEDVIZ_MAX_INPUT_MB must be a positive number of megabytes, got {raw!r}. "
+            f"Unset it for the default of {DEFAULT_MAX_INPUT_MB:g}."
+        )
+    return mb
+
+
+def max_input_bytes() -> int:
+    return int(max_input_mb() * 1024 * 1024)
+
+
+def max_rows() -> int:
+    return max(1, int(max_input_mb() * ROWS_PER_MB))
+
+
+def check_rows(n: int, name: str) -> None:
+    limit = max_rows()
+    if n > limit:
+        raise InputError(
+            f"{name} has {n:,} rows, over the limit of {limit:,} ({ROWS_PER_MB:,} per MB of "
+            "EMBEDVIZ_MAX_INPUT_MB). Split it, or raise EMBEDVIZ_MAX_INPUT_MB."
+        )
 
 
 def check_size(n_bytes: int, name: str) -> None:
@@ -155,6 +185,7 @@ def decode_bytes(data: bytes, name: str = "the file") -> tuple[str, str]:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
         pass
+    _refuse_mixed_encodings(data, name)
     # Not UTF-8: most likely GB18030/GBK (Excel on simplified-Chinese Windows) or Big5
     # (traditional). Either often decodes the other's bytes without error, into mojibake, so a
     # clean decode proves nothing. Real text is made of common characters: GB2312's 6,763 for
@@ -184,6 +215,34 @@ def decode_bytes(data: bytes, name: str = "the file") -> tuple[str, str]:
 
 
 _CODEC_NAMES = {"gb18030": "GB18030 (GBK)", "big5": "Big5"}
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _refuse_mixed_encodings(data: bytes, name: str) -> None:
+    """Lines of UTF-8 Chinese beside lines that are not UTF-8 (a GBK file with rows pasted
+    from elsewhere): decoding the whole as either turns one part into mojibake, so refuse,
+    naming lines of each. A line counts as UTF-8 only with 4+ Chinese characters: a short
+    GBK line can be valid UTF-8 by chance."""
+    utf8, other = [], []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            decoded = line.decode("utf-8")
+        except UnicodeDecodeError:
+            other.append(number)
+            continue
+        if len(_CJK.findall(decoded)) >= 4:
+            utf8.append(number)
+    if utf8 and other:
+        def lines(numbers: list[int]) -> str:
+            listed = ", ".join(map(str, numbers[:3]))
+            return f"lines {listed} are" if len(numbers) > 1 else f"line {listed} is"
+
+        raise InputError(
+            f"{name} mixes text encodings: {lines(utf8)} UTF-8 but {lines(other)} not (GBK or "
+            "another). Save the whole file in one encoding, UTF-8, and upload it again."
+        )
 
 
 def _common_share(text: str, codec: str) -> float:
@@ -244,10 +303,14 @@ def read_table(data: bytes, name: str, *, header: bool = True) -> TextTable:
     text, encoding = decode_bytes(data, name)
     if suffix == ".txt":
         lines = text.splitlines()
+        check_rows(len(lines), name)
         frame = pd.DataFrame({"text": lines}, dtype=str)
         return TextTable(frame, name, encoding=encoding)
 
     delimiter = _sniff_delimiter(text[:65536], suffix)
+    # Python's csv refuses a cell over 128 kB; a cell may be as long as the file may be
+    # (clean_texts cuts the text afterwards, and says so).
+    csv.field_size_limit(max(csv.field_size_limit(), len(data) + 1))
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -258,6 +321,7 @@ def read_table(data: bytes, name: str, *, header: bool = True) -> TextTable:
             header=0 if header else None,
             skip_blank_lines=False,
             engine="python",
+            index_col=False,
         )
     except pd.errors.ParserError as err:
         raise InputError(
@@ -268,11 +332,63 @@ def read_table(data: bytes, name: str, *, header: bool = True) -> TextTable:
         raise InputError(f"{name} has no rows. Put a header row and one text a row.") from err
     if not header:
         frame.columns = [f"column {i + 1}" for i in range(frame.shape[1])]
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = _unique_columns(frame.columns, name)
+    _check_ragged(text, delimiter, len(frame.columns), name)
+    check_rows(len(frame), name)
     return TextTable(frame, name, encoding=encoding, delimiter=delimiter)
 
 
+def _unique_columns(columns, name: str) -> list[str]:
+    """Column names stripped; two that become equal are refused, naming them."""
+    stripped = [str(c).strip() for c in columns]
+    repeated = sorted({c for c in stripped if stripped.count(c) > 1})
+    # pandas renames a repeated header "a" to "a.1": name those too.
+    renamed = sorted(
+        {
+            c
+            for c in stripped
+            if "." in c and c.rsplit(".", 1)[0] in stripped and c.rsplit(".", 1)[1].isdigit()
+        }
+    )
+    if repeated or renamed:
+        names = ", ".join(repr(c) for c in repeated + renamed)
+        raise InputError(
+            f"{name} has columns with the same name ({names}). Give each column its own name."
+        )
+    return stripped
+
+
+def _check_ragged(text: str, delimiter: str, n_columns: int, name: str) -> None:
+    """A row with more fields than the header would shift texts into the wrong column (or
+    make the first one an index): refuse it, naming the line."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    for row in reader:
+        if len(row) > n_columns:
+            raise InputError(
+                f"Line {reader.line_num} of {name} has {len(row)} fields but the header has "
+                f"{n_columns}. Quote texts that contain {delimiter!r}, or fix that line."
+            )
+
+
+def _check_unpacked_size(data: bytes, name: str) -> None:
+    """A workbook is a zip: a few kB can unpack to gigabytes. Refuse before unpacking."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except zipfile.BadZipFile as err:
+        raise InputError(f"{name} is not an .xlsx workbook (not a zip). Save it again.") from err
+    limit = max_input_bytes()
+    if unpacked > limit:
+        raise InputError(
+            f"{name} unpacks to {unpacked / 2**20:,.0f} MB, over the {limit / 2**20:.0f} MB "
+            "limit. Save the text column as CSV, or raise EMBEDVIZ_MAX_INPUT_MB."
+        )
+
+
 def _read_xlsx(data: bytes, name: str, header: bool) -> TextTable:
+    _check_unpacked_size(data, name)
     try:
         sheets = pd.read_excel(
             io.BytesIO(data),
@@ -291,7 +407,8 @@ def _read_xlsx(data: bytes, name: str, header: bool) -> TextTable:
     frame = sheets[first].fillna("")
     if not header:
         frame.columns = [f"column {i + 1}" for i in range(frame.shape[1])]
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = _unique_columns(frame.columns, name)
+    check_rows(len(frame), name)
     notes = []
     if len(sheets) > 1:
         notes.append(
@@ -403,8 +520,11 @@ def texts_from_table(
 
 
 def texts_from_lines(text: str) -> TextBatch:
-    """Clean pasted text: one text a line."""
-    return clean_texts(text.splitlines(), empty_reason="blank line")
+    """Clean pasted text: one text a line (held to the same limits as a file)."""
+    check_size(len(text.encode("utf-8")), "The pasted text")
+    lines = text.splitlines()
+    check_rows(len(lines), "The pasted text")
+    return clean_texts(lines, empty_reason="blank line")
 
 
 def clean_texts(
@@ -418,6 +538,7 @@ def clean_texts(
     rows: list[int] = []
     kept_labels: list[str] | None = [] if labels is not None else None
     skipped: list[Skipped] = []
+    cut: list[int] = []
     for i, value in enumerate(values):
         row = i + 1
         text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
@@ -425,8 +546,20 @@ def clean_texts(
         if not text:
             skipped.append(Skipped(row, empty_reason))
             continue
+        if len(text) > MAX_TEXT_CHARS:
+            text = text[:MAX_TEXT_CHARS]
+            cut.append(row)
         texts.append(text)
         rows.append(row)
         if kept_labels is not None:
             kept_labels.append(labels[i] or "(no label)")
-    return TextBatch(texts, rows, kept_labels, n_read=len(values), skipped=skipped)
+    batch = TextBatch(texts, rows, kept_labels, n_read=len(values), skipped=skipped)
+    if cut:
+        listed = ", ".join(map(str, cut[:10])) + (
+            f" and {len(cut) - 10} more" if len(cut) > 10 else ""
+        )
+        batch.notes.append(
+            f"{len(cut):,} texts are longer than {MAX_TEXT_CHARS:,} characters and were cut to "
+            f"their first {MAX_TEXT_CHARS:,} (rows {listed})."
+        )
+    return batch

@@ -189,3 +189,120 @@ def test_a_fork_bomb_meets_the_process_limit():
     )
     assert result.stdout.startswith("refused after"), result.stdout + result.stderr
     assert int(result.stdout.split()[2]) < 32
+
+
+# ---------------------------------------------------------------- inputs, exports, cache
+
+
+def test_formula_cells_are_inert_in_every_csv(tmp_path):
+    import pandas as pd
+
+    from embedviz.export import csv_bytes
+    from embedviz.pipeline import analyze
+
+    hostile = [
+        '=HYPERLINK("http://127.0.0.1:9/x","点我")',
+        "+1+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\tTAB",
+        "如何办理银行卡",
+    ]
+    a = analyze(hostile, method="pca", labels=["=1+1", "ok", "ok", "ok", "ok", "-x"])
+    for data in (a.csv_bytes(), csv_bytes(pd.DataFrame({"=cmd": hostile, "n": range(6)}))):
+        frame = pd.read_csv(__import__("io").BytesIO(data), encoding="utf-8-sig", dtype=str)
+        for column in frame.columns:
+            assert not column.startswith(("=", "+", "-", "@"))
+            for cell in frame[column].dropna():
+                assert not cell.startswith(("=", "+", "@", "\t")), cell
+                assert not (cell.startswith("-") and not _number(cell)), cell
+    # The text itself is kept: only a leading ' is added.
+    assert "'=HYPERLINK(" in a.csv_bytes().decode("utf-8-sig")
+
+
+def _number(cell: str) -> bool:
+    try:
+        float(cell)
+        return True
+    except ValueError:
+        return False
+
+
+def test_a_decompression_bomb_is_refused_before_it_unpacks(monkeypatch):
+    import io
+    import zipfile
+
+    from embedviz.inputs import read_table
+
+    monkeypatch.setenv("EMBEDVIZ_MAX_INPUT_MB", "1")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", b"0" * (64 * 2**20))  # 64 MB of zeros
+    data = buffer.getvalue()
+    assert len(data) < 200_000
+    with pytest.raises(ValueError, match=r"unpacks to 64 MB, over the 1 MB limit"):
+        read_table(data, "bomb.xlsx")
+
+
+def test_a_huge_line_is_cut_and_said():
+    from embedviz.inputs import MAX_TEXT_CHARS, read_table, texts_from_table
+
+    data = ("text\n" + "花" * 3_000_000 + "\n如何办理银行卡\n").encode()
+    batch = texts_from_table(read_table(data, "long.csv"))
+    assert len(batch.texts[0]) == MAX_TEXT_CHARS and batch.texts[1] == "如何办理银行卡"
+    assert any(
+        "1 texts are longer than 10,000 characters" in n and "rows 1" in n for n in batch.notes
+    )
+
+
+def test_pasted_text_meets_the_same_limits(monkeypatch):
+    from embedviz.inputs import texts_from_lines
+
+    monkeypatch.setenv("EMBEDVIZ_MAX_INPUT_MB", "0.5")
+    with pytest.raises(ValueError, match="The pasted text is 1.0 MB, over the 0 MB limit"):
+        texts_from_lines("句" * 350_000)
+    with pytest.raises(ValueError, match=r"has 10,001 rows, over the limit of 10,000"):
+        texts_from_lines("a\n" * 10_001)
+    for bad in ("lots", "-1", "0", "inf", "nan"):
+        monkeypatch.setenv("EMBEDVIZ_MAX_INPUT_MB", bad)
+        with pytest.raises(ValueError, match="EMBEDVIZ_MAX_INPUT_MB must be a positive number"):
+            texts_from_lines("如何办理银行卡")
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"text, text\na,b\n", r"has columns with the same name \('text'\)"),
+        (b"text,label\na,b,c\nd,e,f\n", r"Line 2 of t.csv has 3 fields but the header has 2"),
+        (
+            "text,label\n如何办理银行卡,x\n".encode("gbk") + "明天北京会下雨吗,y\n".encode(),
+            r"mixes text encodings: line 3 is UTF-8 but line 2 is not",
+        ),
+    ],
+)
+def test_ambiguous_tables_are_refused_naming_the_line(data, message):
+    from embedviz.inputs import read_table
+
+    with pytest.raises(ValueError, match=message):
+        read_table(data, "t.csv")
+
+
+@pytest.mark.parametrize("damage", ["width", "nan", "rows", "object"])
+def test_corrupted_cache_entries_are_made_again(damage, use_encoder, seed_texts, caplog):
+    import numpy as np
+
+    from embedviz.cache import cache_dir, cached_encode, embeddings_key
+
+    X, hit = cached_encode(use_encoder, seed_texts)
+    path = cache_dir() / "embeddings" / f"{embeddings_key(use_encoder.cache_key, seed_texts)}.npy"
+    bad = {
+        "width": X[:, :100],
+        "nan": np.where(np.eye(4, 512) > 0, np.nan, X).astype(np.float32),
+        "rows": X[:3],
+        "object": np.array([1, 2, 3, 4], dtype=np.float64),
+    }[damage]
+    np.save(path, bad)
+    again, hit = cached_encode(use_encoder, seed_texts)
+    assert not hit and "is wrong" in caplog.text
+    np.testing.assert_allclose(again, X, atol=1e-6)
+    assert cached_encode(use_encoder, seed_texts)[1]  # re-made, then read

@@ -21,6 +21,12 @@ BASE_LAYOUT = dict(
 )
 
 
+def escape(text: object) -> str:
+    """A string from a user, a file or an LLM as plotly text: its HTML-like tags (plotly
+    renders <a href>, <b>, <span style> in names and titles) shown, not rendered."""
+    return html.escape(str(text), quote=False)
+
+
 def char_width(ch: str) -> int:
     """Display columns of one character: 2 for wide (CJK) characters, else 1."""
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1

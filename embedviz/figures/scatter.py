@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ._style import BASE_LAYOUT, PALETTE, short_label, wrap_text
+from ._style import BASE_LAYOUT, PALETTE, escape, short_label, wrap_text
 
 #: Up to this many texts, each point also carries a short label on the plot.
 LABEL_POINTS_UP_TO = 30
@@ -124,21 +124,26 @@ def projection_scatter(
     fig = go.Figure()
     for k, (label, colour, idx) in enumerate(groups):
         custom = np.array(
-            [[ids[i], wrap_text(texts[i]), "" if labels is None else labels[i], i] for i in idx],
+            [
+                [ids[i], wrap_text(texts[i]), "" if labels is None else escape(labels[i]), i]
+                for i in idx
+            ],
             dtype=object,
         ).reshape(len(idx), 4)
         head = "<b>row %{customdata[0]}</b>"
         if label is not None and values is None:
-            head += f" · {label_name}: %{{customdata[2]}}"
+            head += f" · {escape(label_name)}: %{{customdata[2]}}"
         continuous = values is not None and colour is None
         if continuous:
-            head += f" · {value_name}: %{{marker.color:.2f}}"
+            head += f" · {escape(value_name)}: %{{marker.color:.2f}}"
         common = dict(
             mode="markers+text" if show_text else "markers",
             text=[short_label(texts[i], 20) for i in idx] if show_text else None,
             customdata=custom,
             hovertemplate=head + "<br>%{customdata[1]}<extra></extra>",
-            name=str(label) if label is not None else "texts",
+            # Labels come from the user's file or an LLM: plotly renders a little HTML
+            # (links among it) in names, so they go in escaped.
+            name=escape(label) if label is not None else "texts",
             showlegend=label is not None,
             marker=dict(
                 size=5 if dims == 3 else 9,
@@ -153,7 +158,7 @@ def projection_scatter(
                 colorscale="RdYlGn",
                 cmin=0.0,
                 cmax=1.0,
-                colorbar=dict(title=dict(text=value_name), len=0.7),
+                colorbar=dict(title=dict(text=escape(value_name)), len=0.7),
             )
         xyz = dict(x=coords[idx, 0], y=coords[idx, 1])
         if dims == 3:
@@ -169,7 +174,9 @@ def projection_scatter(
         title=dict(text=title),
         height=560 + 22 * ((len(groups) + 1) // 2 if len(groups) > 1 else 0),
         # Below the plot, so that the map keeps the column's whole width.
-        legend=dict(title=dict(text=label_name), orientation="h", yanchor="top", y=-0.12, x=0),
+        legend=dict(
+            title=dict(text=escape(label_name)), orientation="h", yanchor="top", y=-0.12, x=0
+        ),
     )
     if dims == 3:
         fig.update_layout(

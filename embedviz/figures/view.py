@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from ._style import escape
 from .heatmap import cluster_heatmap, similarity_heatmap
 from .scatter import OTHER_COLOUR, projection_scatter
 
@@ -16,7 +17,7 @@ MAX_HEATMAP_TEXTS = 1000
 
 
 def scatter_title(method_name: str, n_texts: int, dims: int, model_name: str) -> str:
-    return f"{method_name} {dims}-D map of {n_texts:,} texts · model: {model_name}"
+    return f"{method_name} {dims}-D map of {n_texts:,} texts · model: {escape(model_name)}"
 
 
 def heatmap_title(n_texts: int, by_cluster: bool = False, what: str = "texts") -> str:
