@@ -235,6 +235,7 @@ def _refuse_mixed_encodings(data: bytes, name: str) -> None:
         if len(_CJK.findall(decoded)) >= 4:
             utf8.append(number)
     if utf8 and other:
+
         def lines(numbers: list[int]) -> str:
             listed = ", ".join(map(str, numbers[:3]))
             return f"lines {listed} are" if len(numbers) > 1 else f"line {listed} is"

@@ -458,6 +458,33 @@ def test_a_hostile_file_name_is_shown_as_text_not_markdown():
     assert shown == ["Read !\\[leak\\](http://127.0.0.1:9/x.png).csv as UTF-8."]
 
 
+def test_on_a_network_server_models_and_llms_come_from_the_operator(monkeypatch):
+    import embedviz.ui.sidebar as sidebar
+
+    monkeypatch.setattr(sidebar, "server_is_local", lambda: False)
+    monkeypatch.setenv("EMBEDVIZ_LLM", "openai:chatglm3-6b@http://127.0.0.1:8000/v1")
+    at = run_app()
+    assert any("reachable from the network" in i.value for i in at.sidebar.info)
+    assert (
+        "Other: a Hugging Face name or a local folder"
+        not in at.sidebar.selectbox(key="model_choice").options
+    )
+    llms = at.sidebar.selectbox(key="llm_backend").options
+    assert not any("OpenAI-compatible" in o or "ChatGLM /" in o for o in llms)
+    assert any("The operator's: openai:chatglm3-6b@http://127.0.0.1:8000/v1" in o for o in llms)
+    # Nothing typed in the page can name a server or a folder: there is no box for it.
+    assert not [t for t in at.sidebar.text_input if t.key in ("llm_url", "model_custom")]
+
+
+def test_a_local_server_offers_typed_folders_and_servers():
+    at = run_app()
+    assert not any("reachable from the network" in i.value for i in at.sidebar.info)
+    assert (
+        "Other: a Hugging Face name or a local folder"
+        in at.sidebar.selectbox(key="model_choice").options
+    )
+
+
 # ---------------------------------------------------------------- the LLM panel
 
 

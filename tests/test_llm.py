@@ -49,6 +49,24 @@ def test_remote_code_runs_only_when_allowed(tiny_chatglm):
         load_llm(f"transformers:{tiny_chatglm}")
 
 
+def test_allowed_remote_code_is_bound_to_the_files_approved(tiny_chatglm, tmp_path):
+    import shutil
+
+    from embedviz.llm.transformers_chat import code_fingerprint
+
+    folder = tmp_path / "chatglm"
+    shutil.copytree(tiny_chatglm, folder)
+    approved = code_fingerprint(str(folder))
+    assert approved and len(approved) == 64
+    llm = load_llm(f"transformers:{folder}", trust_remote_code=True, code_sha256=approved)
+    assert llm.chat(ASK, max_tokens=2) is not None
+    # The folder's code changes after it was approved: loading it again is refused.
+    with open(folder / "modeling_chatglm.py", "a", encoding="utf-8") as f:
+        f.write("\nimport os  # a line added after the approval\n")
+    with pytest.raises(LLMError, match="changed since their code was allowed to run"):
+        load_llm(f"transformers:{folder}", trust_remote_code=True, code_sha256=approved)
+
+
 def test_chatglm_loads_like_the_seed_and_answers_with_model_chat(tiny_chatglm):
     llm = load_llm(f"transformers:{tiny_chatglm}", trust_remote_code=True)
     assert type(llm.model).__name__ == "ChatGLMForConditionalGeneration"  # AutoModel + auto_map

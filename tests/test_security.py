@@ -306,3 +306,31 @@ def test_corrupted_cache_entries_are_made_again(damage, use_encoder, seed_texts,
     assert not hit and "is wrong" in caplog.text
     np.testing.assert_allclose(again, X, atol=1e-6)
     assert cached_encode(use_encoder, seed_texts)[1]  # re-made, then read
+
+
+@pytest.mark.parametrize(
+    "address, local",
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("127.0.0.2", True),
+        ("0.0.0.0", False),
+        ("", False),
+        ("192.168.1.5", False),
+        ("myhost", False),
+    ],
+)
+def test_only_a_loopback_address_counts_as_local(address, local):
+    from embedviz.settings import is_loopback
+
+    assert is_loopback(address) is local
+
+
+def test_the_shipped_config_binds_the_app_to_this_machine():
+    import tomllib
+
+    from .conftest import ROOT
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"

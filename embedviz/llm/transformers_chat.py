@@ -9,6 +9,7 @@ Remote code (a model folder's own ``modeling_*.py``) runs only when the caller p
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -34,6 +35,21 @@ def remote_code_files(location: str) -> list[str]:
     return sorted({ref.split(".")[0] + ".py" for ref in auto_map.values() if isinstance(ref, str)})
 
 
+def code_fingerprint(location: str) -> str | None:
+    """sha256 over the folder's own Python files (names and contents), or None when it has
+    none: what an approval of its remote code is bound to."""
+    folder = Path(location)
+    if not folder.is_dir():
+        return None
+    files = sorted(folder.glob("*.py"))
+    if not files and not remote_code_files(location):
+        return None
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 class TransformersChat(ChatModel):
     """Args:
     path: a local folder or a hub name (the hub only with network; offline, a folder).
@@ -41,6 +57,8 @@ class TransformersChat(ChatModel):
         (through the model's own ``quantize(bits)``, as ChatGLM has), ``fp32``.
     device: ``cuda`` or ``cpu``; the GPU when torch sees one.
     trust_remote_code: run the folder's own model code (ChatGLM needs it).
+    code_sha256: the :func:`code_fingerprint` the user approved; loading refuses a folder
+        whose code no longer matches it.
     revision: the hub revision to pin remote code to (shown to the user).
     """
 
@@ -53,6 +71,7 @@ class TransformersChat(ChatModel):
         device: str | None = None,
         trust_remote_code: bool = False,
         revision: str | None = None,
+        code_sha256: str | None = None,
     ):
         if precision not in PRECISIONS:
             raise ValueError(
@@ -71,6 +90,11 @@ class TransformersChat(ChatModel):
         except ModelLoadError as err:
             raise LLMError(str(err)) from err
         code = remote_code_files(location)
+        if trust_remote_code and code_sha256 and code_fingerprint(location) != code_sha256:
+            raise LLMError(
+                f"The Python files in {path} changed since their code was allowed to run "
+                "(the approval is for the code as it was). Read them again and re-allow."
+            )
         if code and not trust_remote_code:
             raise LLMError(
                 f"{path} runs its own Python code ({', '.join(code)}). Read it, then allow "

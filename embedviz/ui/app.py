@@ -111,8 +111,8 @@ def main() -> None:
         "See how your sentences relate: embeddings projected to a map, beside their "
         "cosine similarities, grouped into clusters."
     )
-    settings = sidebar()
     try:
+        settings = sidebar()
         source = input_panel()
         if source.saved is not None:
             analysis = source.saved

@@ -12,6 +12,7 @@ from ..cluster import REGISTRY as CLUSTERERS
 from ..encoders import DEFAULT_MODEL, KNOWN_MODELS
 from ..params import Param
 from ..project import DEFAULT_RANDOM_STATE, METHOD_NAMES, METHODS, REGISTRY
+from ..settings import is_loopback, operator_llm, operator_models
 
 OTHER_MODEL = "Other: a Hugging Face name or a local folder"
 
@@ -54,14 +55,27 @@ def param_widget(param: Param, owner: str, container=st.sidebar):
     )
 
 
+def server_is_local() -> bool:
+    """Whether only this machine reaches the app (server.address is a loopback address)."""
+    return is_loopback(st.get_option("server.address"))
+
+
 def sidebar() -> Settings:
+    local = server_is_local()
+    if not local:
+        st.sidebar.info(
+            "This app is reachable from the network, so models and LLM servers come from its "
+            "operator's settings (EMBEDVIZ_MODELS, EMBEDVIZ_LLM); typing a folder or a server "
+            "address works only when the app runs locally."
+        )
     st.sidebar.header("Model")
-    choices = [*KNOWN_MODELS, OTHER_MODEL]
+    offered = {**KNOWN_MODELS, **{spec: spec for spec in operator_models()}}
+    choices = [*offered, OTHER_MODEL] if local else list(offered)
     choice = st.sidebar.selectbox(
         "Sentence-embedding model",
         choices,
         key="model_choice",
-        format_func=lambda c: KNOWN_MODELS.get(c, c),
+        format_func=lambda c: offered.get(c, c),
         help="The default works offline. Hugging Face models load through text2vec, on the "
         "GPU when there is one.",
     )
@@ -114,7 +128,7 @@ def sidebar() -> Settings:
             k = param_widget(K, "cluster")
         for param in CLUSTERERS[cluster].params:
             cluster_params[param.name] = param_widget(param, cluster)
-    llm, llm_options = llm_sidebar()
+    llm, llm_options = llm_sidebar(local)
     return Settings(
         model=spec,
         method=method,
@@ -129,15 +143,23 @@ def sidebar() -> Settings:
     )
 
 
-def llm_sidebar() -> tuple[str | None, tuple]:
-    """The LLM the user picked, as (spec, options), or (None, ()) for none."""
+def llm_sidebar(local: bool = True) -> tuple[str | None, tuple]:
+    """The LLM the user picked, as (spec, options), or (None, ()) for none. Backends whose
+    address or folder is typed in the page are offered only on a local server; the
+    operator's LLM (EMBEDVIZ_LLM) is offered everywhere."""
     st.sidebar.header("Local LLM")
+    operator_spec, operator_options = operator_llm()
+    choices = dict(LLM_CHOICES) if local else {k: LLM_CHOICES[k] for k in ("none", "bundled")}
+    if operator_spec:
+        choices["operator"] = f"The operator's: {operator_spec}"
     choice = st.sidebar.selectbox(
         "Explain clusters and write code with",
-        list(LLM_CHOICES),
-        format_func=LLM_CHOICES.get,
+        list(choices),
+        format_func=choices.get,
         key="llm_backend",
     )
+    if choice == "operator":
+        return operator_spec, operator_options
     if choice == "bundled":
         return "bundled", ()
     if choice == "openai":
@@ -158,18 +180,25 @@ def llm_sidebar() -> tuple[str | None, tuple]:
             "ChatGLM-6B needs about 13 / 8 / 5.5 GB of GPU memory at fp16 / int8 / int4.",
         )
         revision = st.sidebar.text_input("Revision (hub only)", key="llm_revision").strip()
-        trust = st.sidebar.checkbox(
-            f"Run this model's own code (revision: {revision or 'as on disk'})",
-            key="llm_trust",
-            help="ChatGLM ships its model as Python files in its folder; tick only for code "
-            "you trust.",
-        )
         if not path:
             return None, ()
+        from ..llm.transformers_chat import code_fingerprint
+
+        fingerprint = code_fingerprint(path)
+        code_id = fingerprint[:12] if fingerprint else f"revision {revision or 'as on disk'}"
+        # The tick is keyed by the folder and its code: another folder, or changed files,
+        # start unticked.
+        trust = st.sidebar.checkbox(
+            f"Run this model's own code ({code_id})",
+            key=f"llm_trust_{path}_{revision}_{fingerprint}",
+            help="ChatGLM ships its model as Python files in its folder; tick only for code "
+            "you have read and trust. The approval holds for these files as they are now.",
+        )
         options = (
             ("precision", precision),
             ("revision", revision or None),
             ("trust_remote_code", trust),
+            ("code_sha256", fingerprint if trust else None),
         )
         return f"transformers:{path}", options
     return None, ()
