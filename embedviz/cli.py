@@ -17,6 +17,9 @@ A bad input exits with status 2 and one line saying what is wrong and what to do
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -91,7 +94,8 @@ def cmd_embed(args) -> int:
     batch = load_batch(args)
     _, X = encode_batch(batch, args.model, not args.no_cache)
     out = Path(args.out)
-    np.save(out, X.astype(np.float32))
+    with all_or_none() as stage, open(stage(out), "wb") as f:
+        np.save(f, X.astype(np.float32))
     _say(f"Wrote {out} ({X.shape[0]} x {X.shape[1]} float32, in input order).")
     return 0
 
@@ -180,6 +184,38 @@ def build_analysis(args):
     return analysis
 
 
+@contextlib.contextmanager
+def all_or_none():
+    """Outputs written beside their final paths and moved there together at the end: a
+    command that fails half-way leaves none of them (nor a half-written file) behind.
+
+    Yields ``staged(path) -> Path``: where to write what belongs at ``path``.
+    """
+    staged: list[tuple[Path, Path]] = []
+
+    def stage(path) -> Path:
+        final = Path(path)
+        if not final.parent.is_dir():
+            raise CLIError(f"There is no folder {final.parent} to write {final.name} in.")
+        temp = final.with_name(f".{final.name}.embedviz-partial")
+        staged.append((temp, final))
+        return temp
+
+    try:
+        yield stage
+    except BaseException:
+        for temp, _ in staged:
+            if temp.is_dir():
+                shutil.rmtree(temp, ignore_errors=True)
+            else:
+                temp.unlink(missing_ok=True)
+        raise
+    for temp, final in staged:
+        if final.is_dir() and temp.is_dir():
+            shutil.rmtree(final)
+        os.replace(temp, final)
+
+
 def cmd_plot(args) -> int:
     analysis = build_analysis(args)
     for note in analysis.notes[1:]:
@@ -187,13 +223,17 @@ def cmd_plot(args) -> int:
     heat = analysis.heatmap()
     if heat.kind != "texts":
         _say(heat.note)
-    out = analysis.to_html(args.out)
+    with all_or_none() as stage:
+        analysis.to_html(stage(args.out))
+        if args.coords_csv:
+            analysis.to_csv(stage(args.coords_csv))
+        if args.save:
+            analysis.save(stage(args.save))
+    out = Path(args.out)
     _say(f"Wrote {out} ({out.stat().st_size / 2**20:.1f} MB; opens with no network).")
     if args.coords_csv:
-        analysis.to_csv(args.coords_csv)
         _say(f"Wrote {args.coords_csv}.")
     if args.save:
-        analysis.save(args.save)
         _say(
             f"Saved the analysis to {args.save}; `embedviz plot {args.save} --out ...` redraws it."
         )
@@ -246,7 +286,8 @@ def cmd_pairs(args) -> int:
         texts, rows = batch.texts, batch.rows
     pairs, total = pairs_above(X, args.threshold, limit=args.limit)
     frame = named_pairs(pairs, texts, rows)
-    Path(args.out).write_bytes(csv_bytes(frame))
+    with all_or_none() as stage:
+        stage(args.out).write_bytes(csv_bytes(frame))
     message = f"{total:,} pairs with cosine >= {args.threshold:g}; wrote {args.out}"
     if total > len(frame):
         message += f" with the {len(frame):,} most similar (raise --limit to write all)"
@@ -286,7 +327,8 @@ def cmd_explain(args) -> int:
         )
         print(f"    {e.explanation}")
     if args.save:
-        analysis.save(args.save)
+        with all_or_none() as stage:
+            analysis.save(stage(args.save))
         _say(f"Saved the analysis with the LLM's labels to {args.save}.")
     return 0
 
@@ -310,8 +352,43 @@ def cmd_bench_llm(args) -> int:
     return 0
 
 
+def number(kind: type, low: float | None = None, high: float | None = None):
+    """An argparse type: ``kind`` within [low, high], else a message with the range."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if (
+            value is None
+            or value != value
+            or (low is not None and value < low)
+            or (high is not None and value > high)
+        ):
+            what = "a whole number" if kind is int else "a number"
+            bounds = (
+                f" from {low:g} to {high:g}"
+                if low is not None and high is not None
+                else f" of at least {low:g}"
+                if low is not None
+                else ""
+            )
+            raise argparse.ArgumentTypeError(f"must be {what}{bounds}, got {text!r}")
+        return value
+
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line (and exit status 2) like every other error."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="embedviz", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="embedviz", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add_input(p):
@@ -378,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--k",
-            type=int,
+            type=number(int, 1),
             help="number of clusters for kmeans/agglomerative (default: by silhouette)",
         )
         p.add_argument(
@@ -400,15 +477,25 @@ def build_parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="print the texts most similar to a query")
     add_input(search)
     search.add_argument("--query", required=True, help="the sentence to search for")
-    search.add_argument("--top-k", type=int, default=10, help="how many texts (default 10)")
+    search.add_argument(
+        "--top-k", type=number(int, 1), default=10, help="how many texts (default 10)"
+    )
     search.set_defaults(func=cmd_search)
 
     pairs = sub.add_parser("pairs", help="write every pair above a cosine threshold as CSV")
     add_input(pairs)
-    pairs.add_argument("--threshold", type=float, default=0.9, help="lowest cosine (default 0.9)")
+    pairs.add_argument(
+        "--threshold",
+        type=number(float, -1.0, 1.0),
+        default=0.9,
+        help="lowest cosine, -1 to 1 (default 0.9)",
+    )
     pairs.add_argument("--out", required=True, help="the .csv file to write")
     pairs.add_argument(
-        "--limit", type=int, default=1_000_000, help="write at most this many pairs (default 1e6)"
+        "--limit",
+        type=number(int, 1),
+        default=1_000_000,
+        help="write at most this many pairs (default 1e6)",
     )
     pairs.set_defaults(func=cmd_pairs)
 
@@ -445,7 +532,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench-llm", help="time loading and answering for an LLM backend")
     add_llm(bench)
-    bench.add_argument("--long-tokens", type=int, default=512, help="length of the long answer")
+    bench.add_argument(
+        "--long-tokens", type=number(int, 1, 32768), default=512, help="length of the long answer"
+    )
     bench.set_defaults(func=cmd_bench_llm)
     return parser
 

@@ -193,7 +193,7 @@ def test_plot_with_fixed_k_and_no_clusters(tmp_path):
 def test_a_zero_k_is_refused_with_the_fix(tmp_path):
     result = embedviz("plot", DATA / "seed_huabei.txt", "--k", "0", "--out", tmp_path / "p.html")
     assert result.returncode == 2
-    assert "k-means k must be a whole number at least 1, got 0." in result.stderr
+    assert "--k: must be a whole number of at least 1, got '0'" in result.stderr
 
 
 # ---------------------------------------------------------------- the pipeline's faces
@@ -410,3 +410,46 @@ def test_search_and_pairs_read_a_saved_analysis(tmp_path, cli):
     assert {line.split()[-1] for line in ranked} == {"如何更换花呗绑定银行卡", "花呗更改绑定银行卡"}
     pairs = cli("pairs", saved, "--threshold", "0.8", "--out", tmp_path / "pairs.csv")
     assert pairs.returncode == 0 and "1 pairs with cosine >= 0.8" in pairs.stderr
+
+
+def test_a_command_that_fails_half_way_writes_nothing(tmp_path, cli):
+    out, saved = tmp_path / "map.html", tmp_path / "saved"
+    result = cli(
+        "plot",
+        DATA / "seed_huabei.txt",
+        "--method",
+        "pca",
+        "--out",
+        out,
+        "--save",
+        saved,
+        "--coords-csv",
+        tmp_path / "no-such-folder" / "c.csv",
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("embedviz: error: There is no folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no HTML, no folder, no leftovers
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["pairs", DATA / "seed_huabei.txt", "--threshold", "1.5", "--out", "p.csv"],
+            "--threshold: must be a number from -1 to 1, got '1.5'",
+        ),
+        (
+            ["search", DATA / "seed_huabei.txt", "--query", "x", "--top-k", "0"],
+            "--top-k: must be a whole number of at least 1, got '0'",
+        ),
+        (
+            ["plot", DATA / "seed_huabei.txt", "--k", "two", "--out", "p.html"],
+            "--k: must be a whole number of at least 1, got 'two'",
+        ),
+    ],
+)
+def test_numeric_flags_are_range_checked_in_one_line(args, message):
+    result = embedviz(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
