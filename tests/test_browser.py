@@ -251,3 +251,97 @@ def test_llm_panel_explains_clusters_and_relabels_the_map(server, browser):
     finally:
         page.close()
         chat.close()
+
+
+class LeakCatcher:
+    """A real HTTP server on 127.0.0.1 that counts every request: a remote image or link in
+    a hostile string would reach it when the browser renders the string as markup."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.paths: list[str] = []
+        catcher = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                catcher.paths.append(self.path)
+                self.send_response(404)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_hostile_strings_show_as_text_and_nothing_is_fetched(server, browser, tmp_path):
+    import json
+
+    from .chat_server import ChatServer
+
+    leak, chat = LeakCatcher(), ChatServer()
+    img = f'<img src="{leak.url}/html.png">'
+    rows = [
+        (f"![t]({leak.url}/text.png) 如何更换花呗绑定银行卡", f"[点我]({leak.url}/label)"),
+        ("花呗更改绑定银行卡", "支付"),
+        (f"{img}明天北京会下雨吗", "<b>天气</b>"),
+        ("今天上海气温多少度", "天气"),
+    ]
+    upload = tmp_path / "hostile.csv"
+    column = "类别"
+    import pandas as pd
+
+    pd.DataFrame(rows, columns=["text", column]).to_csv(upload, index=False)
+    answer = [
+        {"group": 0, "label": f"![l]({leak.url}/llm.png)", "explanation": f"{img} 解释"},
+        {"group": 1, "label": "<script>alert(1)</script>", "explanation": f"[x]({leak.url}/e)"},
+    ]
+    chat.answer(json.dumps(answer, ensure_ascii=False))
+    page = browser.new_page(viewport={"width": 1500, "height": 1400})
+    try:
+        page.goto(server)
+        page.get_by_text("Upload a file").click()
+        page.get_by_text("Choose a file to see its texts.").wait_for(timeout=30_000)
+        page.locator("input[type=file][accept*='.csv']").set_input_files(str(upload))
+        # The pasted seed also has 4 rows: wait for the file's own line.
+        page.get_by_text("Read hostile.csv as UTF-8.").wait_for(timeout=90_000)
+        page.get_by_label("Colour by (optional label column)").click()
+        page.get_by_role("option", name=column).click()
+        page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
+        page.get_by_role("combobox", name="Explain clusters and write code with").click()
+        page.get_by_role("option", name="OpenAI-compatible server").click()
+        url = page.get_by_label("Base URL")
+        url.fill(chat.url)
+        url.press("Enter")
+        model = page.get_by_label("Model name")
+        model.fill(chat.model)
+        model.press("Enter")
+        page.get_by_role("tab", name="Ask the LLM").click()
+        page.get_by_role("button", name=re.compile(r"^Explain the \d+ clusters$")).click()
+        page.get_by_text("解释").first.wait_for(timeout=60_000)
+        page.get_by_text("Compare two texts").click()
+        page.wait_for_timeout(3000)
+        # Shown as written: the heatmap's ticks and the legend carry the literal strings.
+        ticks = " ".join(page.locator(".js-plotly-plot .ytick text").all_text_contents())
+        assert "![t](" in ticks and "<img" in ticks
+        legend = " ".join(page.locator(".js-plotly-plot .legend text").all_text_contents())
+        assert "<b>天气</b>" in legend or "[点我](" in legend, legend
+        assert page.get_by_text(f"{img} 解释").count() >= 1  # the explanation, as text
+        # Nothing rendered as markup: no image or link to the catcher, no request reached it.
+        port = leak.url.rsplit(":", 1)[1]
+        assert page.locator(f"img[src*='{port}']").count() == 0
+        assert page.locator(f"a[href*='{port}']").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "app_hostile_strings.png"), full_page=True)
+        assert leak.paths == []
+    finally:
+        page.close()
+        chat.close()
+        leak.close()

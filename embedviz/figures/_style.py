@@ -57,7 +57,7 @@ def wrap_text(text: str, width: int = 40) -> str:
         used += w
     if line or not lines:
         lines.append(line)
-    return "<br>".join(html.escape(part) for part in lines)
+    return "<br>".join(html.escape(part, quote=False) for part in lines)
 
 
 def short_label(text: str, width: int = 24) -> str:
@@ -67,6 +67,6 @@ def short_label(text: str, width: int = 24) -> str:
     for ch in text:
         used += char_width(ch)
         if used > width - 1:
-            return html.escape(out) + "…"
+            return html.escape(out, quote=False) + "…"
         out += ch
-    return html.escape(out)
+    return html.escape(out, quote=False)
