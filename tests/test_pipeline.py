@@ -367,7 +367,8 @@ def test_analyze_accepts_a_file_read_by_embedviz():
 # ---------------------------------------------------------------- the standalone script
 
 
-@pytest.mark.parametrize("method", ["pacmap", pytest.param("umap", marks=pytest.mark.slow)])
+@pytest.mark.slow  # numba compiles PaCMAP's and UMAP's code afresh in each test's sandbox
+@pytest.mark.parametrize("method", ["pacmap", "umap"])
 def test_the_script_of_a_view_runs_and_draws_the_same_texts(method):
     from embedviz.codegen import run_script
 

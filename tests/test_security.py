@@ -105,7 +105,7 @@ def test_a_daemonised_child_does_not_outlive_the_run(leave):
             os._exit(0)
         time.sleep({0.5 if leave == "exits" else 60})
         """,
-        seconds=5,
+        seconds=3,
     )
     assert (result.stopped is not None) == (leave == "times out")
     import time
