@@ -92,7 +92,7 @@ def marker_processes(marker: str) -> list[str]:
     return alive
 
 
-@pytest.mark.parametrize("leave", ["exits", "times out"])
+@pytest.mark.parametrize("leave", ["exits", pytest.param("times out", marks=pytest.mark.slow)])
 def test_a_daemonised_child_does_not_outlive_the_run(leave):
     marker = f"embedviz-daemon-{leave.replace(' ', '-')}"
     result = run(
@@ -144,6 +144,7 @@ def test_an_output_flood_is_capped():
     assert "file-size limit of 8 MB" in why_it_stopped(result, Limits(file_mb=8))
 
 
+@pytest.mark.slow
 def test_a_cpu_hog_is_stopped_at_the_time_limit():
     result = run("while True:\n    pass\n", seconds=2)
     assert result.stopped == "time limit of 2 s" and result.seconds < 20
