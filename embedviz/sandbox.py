@@ -108,6 +108,9 @@ def _numba_cache() -> Path:
 def _bwrap_args(folder: str, read_only: list[str], writable: list[str] = ()) -> list[str]:
     """bubblewrap: everything unshared, the system read-only, the folder writable."""
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    # Mounts apply in order: the empty /tmp first, so that a Python or a venv that lives
+    # under /tmp (a CI checkout) is bound on top of it, not hidden by it.
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     roots = {"/usr", "/etc/alternatives", sys.prefix, sys.base_prefix}
     roots.add(str(Path(os.path.realpath(sys.executable)).parents[1]))
     roots.update(read_only)
@@ -116,7 +119,6 @@ def _bwrap_args(folder: str, read_only: list[str], writable: list[str] = ()) -> 
     for link in ("lib", "lib64", "bin", "sbin"):
         if os.path.islink(f"/{link}"):
             args += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for path in writable:
         args += ["--bind", path, path]
     args += ["--bind", folder, folder, "--chdir", folder]

@@ -296,7 +296,7 @@ def test_hostile_strings_show_as_text_and_nothing_is_fetched(server, browser, tm
         ("今天上海气温多少度", "天气"),
     ]
     upload = tmp_path / "hostile.csv"
-    column = "类别"
+    column = f"![c]({leak.url}/column.png)类别"
     import pandas as pd
 
     pd.DataFrame(rows, columns=["text", column]).to_csv(upload, index=False)

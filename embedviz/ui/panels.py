@@ -76,7 +76,10 @@ def map_panel(analysis: Analysis, view_key: str) -> None:
                 st.caption(found.note)
 
     options = analysis.colour_options()
-    colour_by = st.radio("Colour points by", options, horizontal=True, key="colour_by")
+    # Radio options render Markdown (images too); a label column's name comes from a file.
+    colour_by = st.radio(
+        "Colour points by", options, horizontal=True, key="colour_by", format_func=safe
+    )
     scatter = analysis.figure(colour_by, query=found)
     if analysis.dims == 2:
         scatter.update_layout(dragmode="select")  # a drag selects points; zoom from the bar
@@ -139,7 +142,7 @@ def scores_row(analysis: Analysis) -> None:
         cols[2].metric("Silhouette", f"{s['silhouette']:.2f}")
     if s.get("ari") is not None:
         cols[3].metric(
-            f"Clusters vs {analysis.label_name} (ARI)",
+            f"Clusters vs {safe(analysis.label_name)} (ARI)",
             f"{s['ari']:.2f}",
             help="Adjusted Rand index: 1 = the clusters are the label groups, 0 = chance.",
         )

@@ -13,6 +13,7 @@ from ..encoders import DEFAULT_MODEL, KNOWN_MODELS
 from ..params import Param
 from ..project import DEFAULT_RANDOM_STATE, METHOD_NAMES, METHODS, REGISTRY
 from ..settings import is_loopback, operator_llm, operator_models
+from .text import safe
 
 OTHER_MODEL = "Other: a Hugging Face name or a local folder"
 
@@ -189,7 +190,7 @@ def llm_sidebar(local: bool = True) -> tuple[str | None, tuple]:
         # The tick is keyed by the folder and its code: another folder, or changed files,
         # start unticked.
         trust = st.sidebar.checkbox(
-            f"Run this model's own code ({code_id})",
+            f"Run this model's own code ({safe(code_id)})",
             key=f"llm_trust_{path}_{revision}_{fingerprint}",
             help="ChatGLM ships its model as Python files in its folder; tick only for code "
             "you have read and trust. The approval holds for these files as they are now.",
