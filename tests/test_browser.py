@@ -174,7 +174,9 @@ def test_upload_gbk_semicolon_csv_and_colour_by_label(server, browser, tmp_path)
     page = browser.new_page(viewport={"width": 1500, "height": 1300})
     page.goto(server)
     page.get_by_text("Upload a file").click()
-    page.locator("input[type=file]").set_input_files(str(upload))
+    # Wait for the upload box: until the rerun ends, the paste view's .npy box is there too.
+    page.get_by_text("Choose a file to see its texts.").wait_for(timeout=30_000)
+    page.locator("input[type=file][accept*='.csv']").set_input_files(str(upload))
     page.get_by_text("Read 5 rows; kept 4 texts; skipped 1 (1 empty cell; rows 5).").wait_for(
         timeout=60_000
     )

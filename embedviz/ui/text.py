@@ -10,6 +10,9 @@ import re
 #: directives (":red[...]") need brackets: escaping these (and the backslash) leaves every
 #: other character to show as typed.
 _MARKDOWN = re.compile(r"([\\\[\]<>])")
+#: GitHub's Markdown also links bare addresses ("http://...", "www."): an escaped character
+#: inside them stops that.
+_BARE_LINK = re.compile(r"(?i)(://|www\.)")
 
 
 def safe(text: object) -> str:
@@ -18,6 +21,8 @@ def safe(text: object) -> str:
 
     Example:
         >>> print(safe("![x](http://a/b.png)"))
-        !\\[x\\](http://a/b.png)
+        !\\[x\\](http:/\\/a/b.png)
     """
-    return _MARKDOWN.sub(r"\\\1", str(text))
+    escaped = _MARKDOWN.sub(r"\\\1", str(text))
+    # "\\:" and "\\." render as ":" and "."; a backslash before a letter would show.
+    return _BARE_LINK.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], escaped)
