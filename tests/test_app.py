@@ -455,7 +455,7 @@ def test_a_hostile_file_name_is_shown_as_text_not_markdown():
     uploader.set_value((name, "text\n如何办理银行卡\n哈里路大旋风\n".encode(), "text/csv")).run()
     assert not at.exception
     shown = [c.value for c in at.caption if "as UTF-8" in c.value]
-    assert shown == ["Read !\\[leak\\](http:/\\/127.0.0.1:9/x.png).csv as UTF-8."]
+    assert shown == ["Read !\\[leak\\](http:/\u200b/127.0.0.1:9/x.png).csv as UTF-8."]
 
 
 def test_on_a_network_server_models_and_llms_come_from_the_operator(monkeypatch):

@@ -340,7 +340,8 @@ def test_hostile_strings_show_as_text_and_nothing_is_fetched(server, browser, tm
         # Nothing rendered as markup: no image or link to the catcher, no request reached it.
         port = leak.url.rsplit(":", 1)[1]
         assert page.locator(f"img[src*='{port}']").count() == 0
-        assert page.locator(f"a[href*='{port}']").count() == 0
+        # Not even a link to a bare address (the typed LLM URL included).
+        assert page.locator("a[href*='127.0.0.1']").count() == 0
         page.screenshot(path=str(ARTIFACTS / "app_hostile_strings.png"), full_page=True)
         assert leak.paths == []
     finally:

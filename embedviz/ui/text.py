@@ -10,9 +10,10 @@ import re
 #: directives (":red[...]") need brackets: escaping these (and the backslash) leaves every
 #: other character to show as typed.
 _MARKDOWN = re.compile(r"([\\\[\]<>])")
-#: GitHub's Markdown also links bare addresses ("http://...", "www."): an escaped character
-#: inside them stops that.
+#: GitHub's Markdown also links bare addresses ("http://...", "www."), even with an escaped
+#: character inside: a zero-width space (invisible) inside them stops that.
 _BARE_LINK = re.compile(r"(?i)(://|www\.)")
+_ZWSP = "\u200b"
 
 
 def safe(text: object) -> str:
@@ -20,9 +21,8 @@ def safe(text: object) -> str:
     so it shows as written.
 
     Example:
-        >>> print(safe("![x](http://a/b.png)"))
-        !\\[x\\](http:/\\/a/b.png)
+        >>> safe("![x](http://a/b.png)")
+        '!\\\\[x\\\\](http:/\\u200b/a/b.png)'
     """
     escaped = _MARKDOWN.sub(r"\\\1", str(text))
-    # "\\:" and "\\." render as ":" and "."; a backslash before a letter would show.
-    return _BARE_LINK.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], escaped)
+    return _BARE_LINK.sub(lambda m: m.group(0)[:-1] + _ZWSP + m.group(0)[-1], escaped)
