@@ -313,6 +313,7 @@ class Analysis:
                 ids=self.rows,
                 S=None,
                 cluster_summary=(M, [names[c] for c in ids], sizes),
+                full_up_to=MAX_HEATMAP_TEXTS,
             )
             note = (
                 f"{len(shown):,} texts: the heatmap shows the mean similarity between clusters "

@@ -11,10 +11,6 @@ from ._style import escape
 from .heatmap import cluster_heatmap, similarity_heatmap
 from .scatter import OTHER_COLOUR, projection_scatter
 
-#: Above this many texts the full heatmap is not drawn (a million cells is already ~6 MB of
-#: HTML and slow to draw); the cluster x cluster summary is drawn instead.
-MAX_HEATMAP_TEXTS = 1000
-
 
 def scatter_title(method_name: str, n_texts: int, dims: int, model_name: str) -> str:
     return f"{method_name} {dims}-D map of {n_texts:,} texts · model: {escape(model_name)}"
@@ -80,15 +76,17 @@ def heatmap_figure(
     boundaries: Sequence[int] = (),
     cluster_summary: tuple[np.ndarray, Sequence[str], Sequence[int]] | None = None,
     what: str = "texts",
+    full_up_to: int | None = None,
 ) -> go.Figure | None:
     """The full heatmap when ``S`` is given, else the cluster x cluster summary, else None.
 
     Args:
         S, order, boundaries: the similarity matrix, the order to draw it in and the cluster
-            boundaries in that order (None above :data:`MAX_HEATMAP_TEXTS` texts).
+            boundaries in that order (None when the summary is drawn instead).
         cluster_summary: ``(M, names, sizes)`` from
             :func:`embedviz.cluster.cluster_similarity`.
         what: what the texts are, for the title ("texts", "selected texts").
+        full_up_to: up to how many texts the full heatmap is drawn, for the summary's title.
     """
     n = len(texts)
     if S is not None:
@@ -103,7 +101,11 @@ def heatmap_figure(
             names,
             sizes,
             title=f"Mean cosine similarity between {len(names)} clusters of {n:,} texts"
-            f"<br><sup>the full {n:,} x {n:,} heatmap is drawn up to {MAX_HEATMAP_TEXTS:,} "
-            "texts; select points to see theirs</sup>",
+            + (
+                f"<br><sup>the full {n:,} x {n:,} heatmap is drawn up to {full_up_to:,} "
+                "texts; select points to see theirs</sup>"
+                if full_up_to
+                else ""
+            ),
         )
     return None
