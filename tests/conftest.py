@@ -21,6 +21,20 @@ DATA = ROOT / "data"
 SEED = ["如何更换花呗绑定银行卡", "花呗更改绑定银行卡", "如何办理银行卡", "哈里路大旋风"]
 
 
+def _sandbox_works() -> bool:
+    from embedviz.sandbox import isolation
+
+    return isolation() == "bubblewrap"
+
+
+#: Tests that run a script: they need bubblewrap (apt-get install bubblewrap), without which
+#: embedviz refuses to run scripts. Skipped (and listed) on such a machine; CI installs it,
+#: and there a skip fails the run.
+needs_sandbox = pytest.mark.skipif(
+    not _sandbox_works(), reason="bubblewrap is not installed: apt-get install bubblewrap"
+)
+
+
 @pytest.fixture(autouse=True)
 def own_cache(tmp_path_factory, monkeypatch):
     """Each test starts from an empty embedding cache of its own, so no test sees another's

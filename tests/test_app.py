@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from .conftest import needs_sandbox
+
 APP = str(Path(__file__).parents[1] / "streamlit_app.py")
 # Loading a real model and UMAP's first compilation take longer than AppTest's default 3 s.
 TIMEOUT = 180
@@ -539,6 +541,7 @@ def test_selection_is_explained_against_the_rest(chat_server):
     )
 
 
+@needs_sandbox
 def test_template_script_runs_sandboxed_and_the_app_draws_its_figure(seed_texts):
     at = run_app()
     assert any(c.value.startswith("Scripts run in a bubblewrap sandbox") for c in at.caption)
@@ -553,6 +556,7 @@ def test_template_script_runs_sandboxed_and_the_app_draws_its_figure(seed_texts)
     assert not at.get("iframe")
 
 
+@needs_sandbox
 def test_llm_changes_the_script_and_the_change_is_run(chat_server):
     at = run_app()
     script = next(c.value for c in at.code if c.value.startswith('"""Reproduces an embedviz view'))

@@ -10,6 +10,7 @@ from embedviz.llm import ChatModel, LLMError, load_llm
 from embedviz.llm._base import to_query_history
 
 from .chat_server import ChatServer
+from .conftest import needs_sandbox
 from .llm_models import build_tiny_chatglm, build_tiny_glm
 
 ASK = [{"role": "user", "content": "这些句子在说什么？"}]
@@ -235,6 +236,7 @@ def test_bundled_model_answers_and_counts_tokens(bundled):
     assert answer.strip() and bundled.count_tokens(answer) <= 24
 
 
+@needs_sandbox
 def test_the_llm_sees_the_script_without_its_data_and_the_data_comes_back(seed_texts):
     from embedviz.codegen import View, compact_script, revise_script, template_script
 

@@ -14,7 +14,7 @@ import pytest
 import embedviz
 from embedviz.pipeline import analyze
 
-from .conftest import DATA, ROOT
+from .conftest import DATA, ROOT, needs_sandbox
 
 
 @pytest.fixture(scope="module")
@@ -367,6 +367,7 @@ def test_analyze_accepts_a_file_read_by_embedviz():
 # ---------------------------------------------------------------- the standalone script
 
 
+@needs_sandbox
 @pytest.mark.slow  # numba compiles PaCMAP's and UMAP's code afresh in each test's sandbox
 @pytest.mark.parametrize("method", ["pacmap", "umap"])
 def test_the_script_of_a_view_runs_and_draws_the_same_texts(method):
@@ -381,6 +382,7 @@ def test_the_script_of_a_view_runs_and_draws_the_same_texts(method):
     assert json.dumps(a.texts[0])[1:-1] in result.html
 
 
+@needs_sandbox
 def test_the_script_of_own_embeddings_reads_them_beside_it(topics):
     from embedviz.codegen import run_script
 

@@ -12,9 +12,7 @@ import pytest
 
 from embedviz.sandbox import Limits, isolation, run_confined, why_it_stopped
 
-needs_sandbox = pytest.mark.skipif(
-    isolation() != "bubblewrap", reason="bubblewrap is not installed: apt-get install bubblewrap"
-)
+from .conftest import needs_sandbox
 
 
 def run(code: str, **limits):
@@ -92,6 +90,7 @@ def marker_processes(marker: str) -> list[str]:
     return alive
 
 
+@needs_sandbox
 @pytest.mark.parametrize("leave", ["exits", pytest.param("times out", marks=pytest.mark.slow)])
 def test_a_daemonised_child_does_not_outlive_the_run(leave):
     marker = f"embedviz-daemon-{leave.replace(' ', '-')}"
@@ -115,6 +114,7 @@ def test_a_daemonised_child_does_not_outlive_the_run(leave):
         assert marker_processes(marker) == []
 
 
+@needs_sandbox
 def test_a_memory_hog_is_stopped_with_the_reason():
     result = run(
         """
@@ -128,6 +128,7 @@ def test_a_memory_hog_is_stopped_with_the_reason():
     assert "memory limit of 1024 MB" in why_it_stopped(result, Limits(memory_mb=1024))
 
 
+@needs_sandbox
 def test_an_output_flood_is_capped():
     result = run(
         """
@@ -144,6 +145,7 @@ def test_an_output_flood_is_capped():
     assert "file-size limit of 8 MB" in why_it_stopped(result, Limits(file_mb=8))
 
 
+@needs_sandbox
 @pytest.mark.slow
 def test_a_cpu_hog_is_stopped_at_the_time_limit():
     result = run("while True:\n    pass\n", seconds=2)
@@ -167,6 +169,7 @@ def test_without_an_isolation_layer_scripts_are_refused_unless_the_operator_opts
     assert limited.isolation == "limits only" and limited.stdout.strip() == "hi"
 
 
+@needs_sandbox
 def test_a_fork_bomb_meets_the_process_limit():
     result = run(
         """
