@@ -219,6 +219,20 @@ def test_box_select_on_the_map_lists_the_texts_and_narrows_the_heatmap(server, b
     page.close()
 
 
+def use_chat_server(page, chat) -> None:
+    """Pick the OpenAI-compatible backend in the sidebar, point it at ``chat`` as a person
+    types it, and open the LLM tab."""
+    page.get_by_role("combobox", name="Explain clusters and write code with").click()
+    page.get_by_role("option", name="OpenAI-compatible server").click()
+    url = page.get_by_label("Base URL")
+    url.fill(chat.url)
+    url.press("Enter")
+    model = page.get_by_label("Model name")
+    model.fill(chat.model)
+    model.press("Enter")
+    page.get_by_role("tab", name="Ask the LLM").click()
+
+
 def test_llm_panel_explains_clusters_and_relabels_the_map(server, browser):
     import json
 
@@ -234,15 +248,7 @@ def test_llm_panel_explains_clusters_and_relabels_the_map(server, browser):
     try:
         page.goto(server)
         page.get_by_text("Read 4 rows; kept 4 texts.").wait_for(timeout=90_000)
-        page.get_by_role("combobox", name="Explain clusters and write code with").click()
-        page.get_by_role("option", name="OpenAI-compatible server").click()
-        url = page.get_by_label("Base URL")
-        url.fill(chat.url)
-        url.press("Enter")
-        model = page.get_by_label("Model name")
-        model.fill(chat.model)
-        model.press("Enter")
-        page.get_by_role("tab", name="Ask the LLM").click()
+        use_chat_server(page, chat)
         page.get_by_role("button", name="Explain the 2 clusters").click()
         legend = page.locator(".js-plotly-plot .legend .traces text", has_text="花呗与银行卡")
         legend.wait_for(timeout=60_000)
@@ -318,15 +324,7 @@ def test_hostile_strings_show_as_text_and_nothing_is_fetched(server, browser, tm
         page.get_by_label("Colour by (optional label column)").click()
         page.get_by_role("option", name=column).click()
         page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
-        page.get_by_role("combobox", name="Explain clusters and write code with").click()
-        page.get_by_role("option", name="OpenAI-compatible server").click()
-        url = page.get_by_label("Base URL")
-        url.fill(chat.url)
-        url.press("Enter")
-        model = page.get_by_label("Model name")
-        model.fill(chat.model)
-        model.press("Enter")
-        page.get_by_role("tab", name="Ask the LLM").click()
+        use_chat_server(page, chat)
         page.get_by_role("button", name=re.compile(r"^Explain the \d+ clusters$")).click()
         page.get_by_text("解释").first.wait_for(timeout=60_000)
         page.get_by_text("Compare two texts").click()
