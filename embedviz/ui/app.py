@@ -52,7 +52,7 @@ def run(source: Source, settings: Settings) -> tuple[Analysis, str, str]:
             "is encoded, so search is off (embedviz does not have the model that made them)."
         )
     else:
-        with st.spinner(f"Loading model {settings.model} …"):
+        with st.spinner(f"Loading model {safe(settings.model)} …"):
             encoder = get_encoder(settings.model)
         model, model_name = settings.model, encoder.name
         st.caption(f"Model: {safe(encoder.name)} on {encoder.device}.")
