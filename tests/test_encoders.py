@@ -75,6 +75,29 @@ def test_gpu_is_used_when_torch_sees_one(minilm_encoder):
     assert minilm_encoder.device == expected
 
 
+def test_fp16_is_refused_on_the_cpu_and_a_wrong_precision_named(minilm_folder):
+    with pytest.raises(ModelLoadError, match="fp16 encoding needs a GPU.*precision='fp32'"):
+        load_encoder(minilm_folder, device="cpu", precision="fp16")
+    with pytest.raises(ModelLoadError, match="precision must be one of auto, fp32, fp16"):
+        load_encoder(minilm_folder, device="cpu", precision="int3")
+
+
+@pytest.mark.gpu
+def test_gpu_encodes_as_the_cpu_does_in_fp32_and_fp16(minilm_folder, minilm_encoder):
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU here (bench/gpu_check.py runs every CUDA path on one)")
+    texts = ["如何更换花呗绑定银行卡", "花呗更改绑定银行卡", "如何办理银行卡", "哈里路大旋风"]
+    cpu = load_encoder(minilm_folder, device="cpu").encode(texts)
+    for precision in ("fp32", "fp16"):
+        gpu = load_encoder(minilm_folder, device="cuda", precision=precision)
+        assert gpu.batch_size == gpu.gpu_batch_size
+        X = gpu.encode(texts)
+        cos = (cosine_matrix(np.vstack([X, cpu]))[:4, 4:]).diagonal()
+        assert X.dtype == np.float32 and cos.min() > 0.999, precision
+
+
 def test_hub_name_offline_fails_at_once_asking_for_a_folder(monkeypatch):
     import requests
 

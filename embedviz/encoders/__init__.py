@@ -51,8 +51,13 @@ def select_encoder(model) -> Encoder:
     return ObjectEncoder(model)
 
 
-def load_encoder(spec: str = DEFAULT_MODEL, device: str | None = None) -> Encoder:
+def load_encoder(
+    spec: str = DEFAULT_MODEL, device: str | None = None, precision: str = "auto"
+) -> Encoder:
     """Load the encoder a spec names.
+
+    ``device`` and ``precision`` (``"fp32"``, ``"fp16"`` on a GPU) apply to Hugging Face
+    models; the shipped USE model runs on the CPU in its own format.
 
     Raises:
         ModelLoadError: the spec names nothing loadable; the message says what to give.
@@ -74,9 +79,10 @@ def load_encoder(spec: str = DEFAULT_MODEL, device: str | None = None) -> Encode
     from .hf import Text2VecEncoder
 
     if spec.startswith("text2vec:"):
-        return Text2VecEncoder(spec.removeprefix("text2vec:"), device=device, spec=spec)
+        name = spec.removeprefix("text2vec:")
+        return Text2VecEncoder(name, device=device, spec=spec, precision=precision)
     if "/" in spec or "\\" in spec or Path(spec).expanduser().exists():
-        return Text2VecEncoder(spec, device=device, spec=spec)
+        return Text2VecEncoder(spec, device=device, spec=spec, precision=precision)
     raise ModelLoadError(
         f"Unknown model {spec!r}. Use {DEFAULT_MODEL!r} (offline), 'text2vec:NAME' or a "
         "Hugging Face name such as 'shibing624/text2vec-base-chinese', or a local folder."
