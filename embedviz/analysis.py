@@ -123,6 +123,8 @@ class Analysis:
     projection: Projection | None = field(default=None, repr=False)
     #: the encoder that made the embeddings, when embedviz made them.
     encoder: Encoder | None = field(default=None, repr=False)
+    #: what part of the run this is, when it is one (see :meth:`subset`): "filter: ...".
+    view_note: str = ""
     _memo: dict = field(default_factory=dict, repr=False)
 
     # -- what it is
@@ -161,6 +163,52 @@ class Analysis:
         """A copy whose clusters carry an LLM's labels and explanations (the figures, the
         notes, the CSV and a saved analysis then use them)."""
         return replace(self, llm_labels=dict(labels), explanations=dict(explanations))
+
+    def subset(self, positions: Sequence[int], what: str) -> Analysis:
+        """The same run restricted to some texts (a filter, a selection): their points where
+        the whole run put them, their clusters and names, the run's scores. Every view,
+        table and export of the result shows those texts alone.
+
+        Args:
+            positions: positions in :attr:`texts`, in the order to keep.
+            what: what picked them ("filter: topic = 支付", "selection"), for titles and
+                exports.
+        """
+        idx = np.asarray(list(positions), dtype=np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.n_texts):
+            raise ParameterError(f"Positions must lie in 0..{self.n_texts - 1}.")
+        present = set(self.clusters[idx].tolist())
+        note = f"{what}: {idx.size:,} of {self.n_texts:,} texts"
+        return replace(
+            self,
+            texts=[self.texts[i] for i in idx],
+            embeddings=self.embeddings[idx],
+            coords=self.coords[idx],
+            clusters=self.clusters[idx],
+            neighbourhood=self.neighbourhood[idx],
+            rows=[self.rows[i] for i in idx],
+            columns={name: [values[i] for i in idx] for name, values in self.columns.items()},
+            labels=None if self.labels is None else [self.labels[i] for i in idx],
+            keywords={c: v for c, v in self.keywords.items() if c in present},
+            llm_labels={c: v for c, v in self.llm_labels.items() if c in present},
+            explanations={c: v for c, v in self.explanations.items() if c in present},
+            view_note=f"{self.view_note}; {note}" if self.view_note else note,
+            _memo={},
+        )
+
+    def describe(self) -> str:
+        """One line saying what this view shows: the texts (and the filter or selection),
+        the model, the projection and its parameters, the clustering."""
+        params = {**self.params.get("projection", {}), "random_state": self.params["random_state"]}
+        how = ", ".join(f"{k}={v}" for k, v in params.items())
+        line = (
+            f"{self.view_note or f'{self.n_texts:,} texts'} from {self.source}; "
+            f"model {self.model_name}; {self.method_label} {self.dims}-D ({how})"
+        )
+        if self.params.get("cluster", "none") != "none":
+            found = self.params.get("clusters_found")
+            line += f"; clusters: {self.params['cluster']}" + (f", {found} found" if found else "")
+        return line + "."
 
     def map_scores_text(self) -> str:
         s = self.scores
@@ -230,9 +278,15 @@ class Analysis:
             raise ParameterError(
                 f"Cannot colour by {colour_by!r}. Use one of: {', '.join(options)}."
             )
-        labels = values = None
+        labels = values = group_names = None
         if colour_by == CLUSTER_COLOUR:
             labels = self.point_labels()
+            names = self.cluster_names
+            group_names = {
+                label: names[c]
+                for label, c in zip(labels, self.clusters.tolist(), strict=True)
+                if c != NOISE
+            }
         elif colour_by == NEIGHBOURHOOD_COLOUR:
             values = self.neighbourhood
         else:
@@ -242,18 +296,31 @@ class Analysis:
             label_name=colour_by,
             values=values,
             value_name=f"share of {self.scores.get('k', 0)} nearest kept",
+            group_names=group_names,
         )
 
     # -- figures
 
     def figure(
-        self, colour_by: str | None = None, *, query: SearchResult | None = None
+        self,
+        colour_by: str | None = None,
+        *,
+        query: SearchResult | None = None,
+        point_labels: bool | None = None,
     ) -> go.Figure:
         """The map: a plotly scatter, hover with each whole text, titled with the method,
-        the number of texts and the model."""
+        the number of texts and the model.
+
+        Args:
+            colour_by: one of :meth:`colour_options`; the first by default.
+            query: a search result: the query is marked and its hits ringed.
+            point_labels: write each text beside its point (never overlapping; those that
+                do not fit show on hover); by default only for a handful of texts. Without
+                them, each cluster's name is written once at its centre.
+        """
         from .figures.scatter import add_query_point
 
-        fig = self._map(self.coords, self.axis_titles, self.method_label, colour_by)
+        fig = self._map(self.coords, self.axis_titles, self.method_label, colour_by, point_labels)
         if query is not None:
             add_query_point(fig, query.coords[0], query.query)
         return fig
@@ -269,18 +336,27 @@ class Analysis:
         )
         return fig
 
-    def _map(self, coords, axis_titles, method_label: str, colour_by: str | None) -> go.Figure:
+    def _map(
+        self, coords, axis_titles, method_label: str, colour_by: str | None, point_labels=None
+    ) -> go.Figure:
+        from .figures._style import escape
         from .figures.view import map_figure
 
-        return map_figure(
+        fig = map_figure(
             coords=coords,
             axis_titles=axis_titles,
             method_name=method_label,
             model_name=self.model_name,
             texts=self.texts,
             ids=self.rows,
+            point_labels=point_labels,
             **self.colouring(colour_by),
         )
+        if self.view_note:
+            fig.update_layout(
+                title_text=f"{fig.layout.title.text}<br><sup>{escape(self.view_note)}</sup>"
+            )
+        return fig
 
     def heatmap(self, selection: Sequence[int] | None = None) -> HeatmapView:
         """The heatmap of all texts, or of the selected positions: the full cosine matrix up
@@ -346,24 +422,40 @@ class Analysis:
         return self._memo["clusters"]
 
     def figures(
-        self, colour_by: str | None = None, selection: Sequence[int] | None = None
+        self,
+        colour_by: str | None = None,
+        selection: Sequence[int] | None = None,
+        *,
+        point_labels: bool | None = None,
+        query: SearchResult | None = None,
     ) -> list[go.Figure]:
         """The map and the heatmap (when one is drawn), as they go into the HTML export."""
         heat = self.heatmap(selection).figure
-        return [f for f in (self.figure(colour_by), heat) if f is not None]
+        fig = self.figure(colour_by, point_labels=point_labels, query=query)
+        return [f for f in (fig, heat) if f is not None]
 
     def title(self) -> str:
         return f"embedviz: {self.source}, {self.n_texts:,} texts, {self.method_label} {self.dims}-D"
 
-    def html(self, colour_by: str | None = None, selection: Sequence[int] | None = None) -> str:
-        """One standalone HTML page (plotly.js inside, opens offline): both figures and the
-        notes."""
+    def html(
+        self,
+        colour_by: str | None = None,
+        selection: Sequence[int] | None = None,
+        *,
+        point_labels: bool | None = None,
+        query: SearchResult | None = None,
+    ) -> str:
+        """One standalone HTML page (plotly.js inside, opens offline): the view as the app
+        shows it, a line that says what it shows, and the notes."""
         from .export import standalone_html
 
-        notes = self.notes
+        notes = [f"This view: {self.describe()}", *self.notes]
         if selection:
-            notes = [*notes, f"The heatmap shows the {len(selection):,} selected texts."]
-        return standalone_html(self.figures(colour_by, selection), title=self.title(), notes=notes)
+            notes.insert(1, f"The heatmap shows the {len(selection):,} selected texts.")
+        if query is not None:
+            notes.insert(1, f"Search: {query.query!r}, its {len(query.positions)} nearest ringed.")
+        figures = self.figures(colour_by, selection, point_labels=point_labels, query=query)
+        return standalone_html(figures, title=self.title(), notes=notes)
 
     def to_html(self, path: str | Path, colour_by: str | None = None) -> Path:
         """Write :meth:`html` to ``path``; returns the path."""

@@ -99,7 +99,7 @@ def test_default_page_shows_the_four_sentences_right(seed_texts):
     # 哈里路大旋风 is in the three least similar pairs.
     assert all(seed_texts[3] in (a, b) for a, b in pairs[["text_a", "text_b"]].values[-3:])
     assert {b.label for b in at.get("download_button")} >= {
-        "Figures as HTML (works offline)",
+        "This view as HTML (works offline)",
         "Coordinates and clusters (CSV)",
         "Pair similarities (CSV)",
     }

@@ -140,7 +140,7 @@ def test_paste_see_both_plots_download_and_open_offline(server, browser, tmp_pat
     page.screenshot(path=str(ARTIFACTS / "app_four_sentences.png"), full_page=True)
 
     with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name="Figures as HTML (works offline)").click()
+        page.get_by_role("button", name="This view as HTML (works offline)").click()
     saved = tmp_path / "figures.html"
     info.value.save_as(saved)
     assert saved.stat().st_size > 3_000_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import numpy as np
@@ -178,8 +179,78 @@ def test_scatter_colours_by_value_with_unscored_points_grey():
     assert unscored.name == "not scored (1)" and unscored.marker.color == "#b0b0b0"
 
 
-def test_labels_of_edge_points_run_inward_and_close_pairs_split():
-    from embedviz.figures.scatter import label_positions
+def boxes_of(fig, scale=(1.0, 1.0)):
+    """Nominal pixel boxes of a 2-D figure's point labels, as the placement sees them, with
+    the plot drawn ``scale`` times the nominal size."""
+    from embedviz.figures.labels import (
+        MARKER_RADIUS_PX,
+        NOMINAL_PLOT_PX,
+        POINT_FONT_PX,
+        POINT_POSITIONS,
+        text_box,
+    )
 
-    coords = np.array([[0.0, 0.0], [0.0, 0.02], [0.5, 1.0], [1.0, 0.5]])
-    assert label_positions(coords) == ["bottom right", "top right", "top center", "top left"]
+    (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range
+    where = {name: (fx, fy) for name, fx, fy in POINT_POSITIONS}
+    boxes = []
+    for trace in fig.data:
+        for x, y, text, pos in zip(trace.x, trace.y, trace.text, trace.textposition, strict=True):
+            if not text:
+                continue
+            w, h = text_box(html.unescape(text), POINT_FONT_PX)
+            fx, fy = where[pos]
+            cx = (x - x0) / (x1 - x0) * NOMINAL_PLOT_PX[0] * scale[0]
+            cy = (y - y0) / (y1 - y0) * NOMINAL_PLOT_PX[1] * scale[1]
+            cx += fx * (MARKER_RADIUS_PX + w / 2)
+            cy += fy * (MARKER_RADIUS_PX + h / 2)
+            boxes.append((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
+    return boxes
+
+
+def overlapping(boxes):
+    return [
+        (a, b)
+        for k, a in enumerate(boxes)
+        for b in boxes[k + 1 :]
+        if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    ]
+
+
+@pytest.mark.parametrize("n", [4, 30, 200])
+def test_point_labels_never_overlap_at_any_larger_size(n):
+    rng = np.random.default_rng(n)
+    texts = [f"第{i}句 如何更换花呗绑定银行卡 sentence {i}" for i in range(n)]
+    coords = rng.normal(size=(n, 2))
+    coords[1] = coords[0] + 1e-3  # two points on top of each other
+    fig = projection_scatter(coords, texts, point_labels=True)
+    labelled = sum(1 for t in fig.data for x in t.text if x)
+    assert labelled >= min(n, 10)  # most of a few, and many of many, keep their label
+    for scale in [(1.0, 1.0), (1.6, 1.0), (1.0, 2.5), (3.0, 3.0)]:
+        assert overlapping(boxes_of(fig, scale)) == []
+
+
+def test_cluster_names_are_written_once_at_their_clusters_when_points_are_not():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [5, 0], [0, 5]])
+    coords = np.vstack([c + rng.normal(scale=0.3, size=(10, 2)) for c in centres])
+    labels = [f"{c} · name{c}" for c in range(3) for _ in range(10)]
+    fig = projection_scatter(
+        coords,
+        [f"text {i}" for i in range(30)],
+        labels=labels,
+        group_names={f"{c} · name{c}": f"name{c}" for c in range(3)},
+    )
+    assert all(not t.text for t in fig.data)  # 30 points: no per-point text by default
+    notes = {a.text: (a.x, a.y) for a in fig.layout.annotations}
+    assert set(notes) == {"name0", "name1", "name2"}
+    for c, centre in enumerate(centres):
+        assert np.linalg.norm(np.array(notes[f"name{c}"]) - centre) < 1.5
+    # With point labels on, the clusters are named by the legend alone.
+    fig = projection_scatter(
+        coords,
+        [f"t{i}" for i in range(30)],
+        labels=labels,
+        point_labels=True,
+        group_names={f"{c} · name{c}": f"name{c}" for c in range(3)},
+    )
+    assert not fig.layout.annotations and any(t.text for t in fig.data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -9,9 +10,16 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ._style import BASE_LAYOUT, PALETTE, escape, short_label, wrap_text
+from .labels import place_group_labels, place_point_labels
 
-#: Up to this many texts, each point also carries a short label on the plot.
-LABEL_POINTS_UP_TO = 30
+#: Up to this many texts, each point carries its text on the map by default (a switch in the
+#: app turns them on for more; those that would overlap are left to the hover).
+LABEL_POINTS_UP_TO = 12
+#: Above this many texts, point labels are not offered at all.
+POINT_LABELS_AT_MOST = 500
+#: Columns of a point label and of a cluster label on the map.
+POINT_LABEL_COLUMNS = 20
+GROUP_LABEL_COLUMNS = 22
 #: Above this many points, 2-D scatters draw with WebGL.
 WEBGL_ABOVE = 3000
 #: At most this many colours; rarer labels share one grey group (hover still names each).
@@ -36,27 +44,6 @@ def label_groups(labels: Sequence[str]) -> list[tuple[str, str | None, np.ndarra
     return [*groups[:keep], (name, OTHER_COLOUR, rest)]
 
 
-def label_positions(coords: np.ndarray, near: float = 0.08) -> list[str]:
-    """Where each point's text label goes so that labels neither overlap nor cross the axes.
-
-    A point whose nearest neighbour is close (within ``near`` of the plot's extent) and
-    above it gets its label below; every other label goes above. Labels of points in the
-    leftmost (rightmost) fifth run to the right (left), away from the axis and the edge.
-    """
-    xy = np.asarray(coords, dtype=np.float64)[:, :2]
-    span = np.ptp(xy, axis=0)
-    unit = (xy - xy.min(axis=0)) / np.where(span > 0, span, 1.0)
-    positions = []
-    for i in range(len(unit)):
-        d = np.linalg.norm(unit - unit[i], axis=1)
-        d[i] = np.inf
-        j = int(d.argmin()) if len(d) > 1 else i
-        below = j != i and d[j] < near and (unit[j, 1], j) > (unit[i, 1], i)
-        side = "right" if unit[i, 0] < 0.2 else "left" if unit[i, 0] > 0.8 else "center"
-        positions.append(f"{'bottom' if below else 'top'} {side}")
-    return positions
-
-
 def _padded_range(values: np.ndarray, pad: float = 0.15) -> list[float]:
     lo, hi = float(values.min()), float(values.max())
     margin = (hi - lo) * pad or 1.0
@@ -75,6 +62,8 @@ def projection_scatter(
     colours: Mapping[str, str] | None = None,
     values: np.ndarray | None = None,
     value_name: str = "value",
+    point_labels: bool | None = None,
+    group_names: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """Scatter of projected texts, coloured by label when labels are given, or on a colour
     scale by ``values``.
@@ -91,6 +80,10 @@ def projection_scatter(
         values: a number per text in [0, 1] to colour by instead of labels (NaN: grey,
             "not scored"); one trace with a colour bar.
         value_name: what the values are (the colour bar's title and the hover).
+        point_labels: write each point's text beside it (those that would overlap another
+            are left out); by default up to :data:`LABEL_POINTS_UP_TO` texts.
+        group_names: a short name per label to write once at the centre of its points
+            (cluster names), when point labels are off; no two overlap.
 
     Returns:
         The figure; its traces carry ``customdata[:, 0]`` = id, ``customdata[:, 1]`` = the
@@ -117,8 +110,17 @@ def projection_scatter(
         groups = [(None, None, np.arange(n))]
     else:
         groups = label_groups(labels)
-    show_text = n <= LABEL_POINTS_UP_TO
-    positions = np.array(label_positions(coords) if show_text and dims == 2 else ["top center"] * n)
+    if point_labels is None:
+        point_labels = n <= LABEL_POINTS_UP_TO
+    show_text = bool(point_labels) and n <= POINT_LABELS_AT_MOST
+    if dims == 3:
+        show_text = show_text and n <= LABEL_POINTS_UP_TO  # no overlap check while it turns
+    ranges = [_padded_range(coords[:, 0]), _padded_range(coords[:, 1])]
+    short = [short_label(t, POINT_LABEL_COLUMNS) for t in texts] if show_text else []
+    if show_text and dims == 2:
+        placed = place_point_labels(coords[:, :2], [html.unescape(t) for t in short], ranges)
+    else:
+        placed = ["top center"] * n if show_text else [None] * n
     trace_cls = go.Scatter3d if dims == 3 else (go.Scattergl if n > WEBGL_ABOVE else go.Scatter)
 
     fig = go.Figure()
@@ -138,7 +140,7 @@ def projection_scatter(
             head += f" · {escape(value_name)}: %{{marker.color:.2f}}"
         common = dict(
             mode="markers+text" if show_text else "markers",
-            text=[short_label(texts[i], 20) for i in idx] if show_text else None,
+            text=[short[i] if placed[i] else "" for i in idx] if show_text else None,
             customdata=custom,
             hovertemplate=head + "<br>%{customdata[1]}<extra></extra>",
             # Labels come from the user's file or an LLM: plotly renders a little HTML
@@ -164,11 +166,14 @@ def projection_scatter(
         if dims == 3:
             xyz["z"] = coords[idx, 2]
         else:
-            common["textposition"] = positions[idx].tolist()
+            common["textposition"] = [placed[i] or "top center" for i in idx]
+            common["textfont"] = dict(size=11)
             if trace_cls is go.Scatter:
                 common["cliponaxis"] = False  # labels of edge points may reach the margin
         fig.add_trace(trace_cls(**xyz, **common))
 
+    if group_names and not show_text:
+        add_group_labels(fig, coords, groups, group_names, ranges)
     fig.update_layout(
         **BASE_LAYOUT,
         title=dict(text=title),
@@ -186,11 +191,88 @@ def projection_scatter(
         )
     else:
         # Padding keeps the labels of the outermost points inside the plot.
-        fig.update_xaxes(
-            title_text=axis_titles[0], zeroline=False, range=_padded_range(coords[:, 0])
+        fig.update_xaxes(title_text=axis_titles[0], zeroline=False, range=ranges[0])
+        fig.update_yaxes(title_text=axis_titles[1], zeroline=False, range=ranges[1])
+    return fig
+
+
+def add_group_labels(fig, coords, groups, group_names: Mapping[str, str], ranges) -> None:
+    """One label per named group at the median of its points, larger for larger groups,
+    largest first; in 2-D none covers another (see :mod:`embedviz.figures.labels`)."""
+    named = [(label, idx) for label, _, idx in groups if label in group_names and len(idx)]
+    named.sort(key=lambda g: -len(g[1]))
+    if not named:
+        return
+    biggest = len(named[0][1])
+    names = [
+        html.unescape(short_label(group_names[label], GROUP_LABEL_COLUMNS)) for label, _ in named
+    ]
+    fonts = [12 + 5 * np.sqrt(len(idx) / biggest) for _, idx in named]
+    centres = np.array([np.median(coords[idx], axis=0) for _, idx in named])
+    style = dict(showarrow=False, bgcolor="rgba(255,255,255,0.75)", borderpad=1)
+    if coords.shape[1] == 3:
+        fig.update_layout(
+            scene_annotations=[
+                dict(x=c[0], y=c[1], z=c[2], text=escape(name), font=dict(size=f), **style)
+                for c, name, f in zip(centres, names, fonts, strict=True)
+            ]
         )
-        fig.update_yaxes(
-            title_text=axis_titles[1], zeroline=False, range=_padded_range(coords[:, 1])
+        return
+    spots = place_group_labels(centres[:, :2], names, fonts, ranges)
+    for spot, name, font in zip(spots, names, fonts, strict=True):
+        if spot is not None:
+            fig.add_annotation(
+                x=spot[0],
+                y=spot[1],
+                text=escape(name),
+                font=dict(size=font, color="#222"),
+                name="cluster label",
+                **style,
+            )
+
+
+def ring_points(
+    fig: go.Figure,
+    coords: np.ndarray,
+    texts: Sequence[str],
+    ids: Sequence[int],
+    positions: Sequence[int],
+    name: str,
+) -> go.Figure:
+    """Ring some points (search hits) and dim every other: one more trace, drawn on top.
+    ``positions``: where the points are in the map's texts (what a selection reports)."""
+    coords = np.asarray(coords, dtype=np.float32)
+    for trace in fig.data:
+        trace.opacity = 0.3
+    custom = np.array(
+        [[i, wrap_text(t), "", p] for i, t, p in zip(ids, texts, positions, strict=True)],
+        dtype=object,
+    ).reshape(len(texts), 4)
+    common = dict(
+        mode="markers",
+        name=name,
+        customdata=custom,
+        hovertemplate="<b>row %{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
+        showlegend=True,
+    )
+    if coords.shape[1] == 3:
+        fig.add_trace(
+            go.Scatter3d(
+                x=coords[:, 0],
+                y=coords[:, 1],
+                z=coords[:, 2],
+                marker=dict(size=8, color="rgba(0,0,0,0)", line=dict(width=3, color="black")),
+                **common,
+            )
+        )
+    else:
+        fig.add_trace(
+            go.Scatter(
+                x=coords[:, 0],
+                y=coords[:, 1],
+                marker=dict(size=15, symbol="circle-open", color="black", line=dict(width=2.5)),
+                **common,
+            )
         )
     return fig
 

@@ -45,12 +45,16 @@ def map_figure(
     label_name: str = "label",
     values: np.ndarray | None = None,
     value_name: str = "value",
+    point_labels: bool | None = None,
+    group_names: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """The projection scatter with a title that says method, size and model; noise in grey.
 
     Args:
         labels, label_name: what to colour points by (clusters or the user's label column).
         values, value_name: colour on a scale instead (e.g. neighbourhood kept).
+        point_labels, group_names: text on the map (see
+            :func:`embedviz.figures.scatter.projection_scatter`).
     """
     n, dims = np.asarray(coords).shape
     return projection_scatter(
@@ -64,6 +68,8 @@ def map_figure(
         colours=NOISE_COLOURS,
         values=values,
         value_name=value_name,
+        point_labels=point_labels,
+        group_names=group_names,
     )
 
 

@@ -12,6 +12,7 @@ from .panels import (
     compare_tab,
     downloads,
     duplicates_tab,
+    filter_panel,
     llm_tab,
     map_panel,
     pairs_tab,
@@ -138,6 +139,9 @@ def main() -> None:
     for message in analysis.warnings:
         st.warning(safe(message))
 
+    analysis = filter_panel(analysis, cluster_key)
+    # A filter is part of the view: a new one starts without the old selection.
+    view_key = run_key(view_key, analysis.view_note)
     map_panel(analysis, view_key)
     tabs = st.tabs(
         ["Clusters", "Most similar pairs", "Near-duplicates", "Compare projections", "Ask the LLM"]

@@ -15,6 +15,7 @@ from ..cluster import NOISE, representatives
 from ..codegen import revise_script, run_script
 from ..errors import EmbedvizError
 from ..explain import explain_analysis
+from ..figures.scatter import LABEL_POINTS_UP_TO, POINT_LABELS_AT_MOST
 from ..keywords import keyword_labels
 from ..llm.llamacpp import INSTALL_HINT
 from ..project import METHOD_NAMES, METHODS
@@ -56,8 +57,9 @@ def selected_positions(event) -> list[int]:
 
 @st.fragment
 def map_panel(analysis: Analysis, view_key: str) -> None:
-    """Search, the map beside the heatmap, the scores, the selection and two texts
-    compared. A selection belongs to this view: a new view starts without one."""
+    """Search, the map across the page, then the heatmap beside the scores, the selection
+    and two texts compared. A selection belongs to this view: a new view starts without
+    one."""
     state = run_state(view_key)
     q_col, k_col = st.columns([4, 1])
     query = q_col.text_input(
@@ -76,56 +78,184 @@ def map_panel(analysis: Analysis, view_key: str) -> None:
                 st.caption(found.note)
 
     options = analysis.colour_options()
+    c_col, l_col = st.columns([3, 1])
     # Radio options render Markdown (images too); a label column's name comes from a file.
-    colour_by = st.radio(
+    colour_by = c_col.radio(
         "Colour points by", options, horizontal=True, key="colour_by", format_func=safe
     )
-    scatter = analysis.figure(colour_by, query=found)
+    n = analysis.n_texts
+    point_labels = l_col.toggle(
+        "Write each text beside its point",
+        value=n <= LABEL_POINTS_UP_TO,
+        key=f"point_labels_{view_key}",
+        disabled=n > POINT_LABELS_AT_MOST,
+        help="Labels that would cover another are left out (hover their points). Without "
+        f"them each cluster's name is written at its centre. Offered up to {POINT_LABELS_AT_MOST} "
+        "texts.",
+    )
+    state["found"] = found  # the HTML download shows the view as on screen
+    scatter = analysis.figure(colour_by, query=found, point_labels=point_labels)
     if analysis.dims == 2:
         scatter.update_layout(dragmode="select")  # a drag selects points; zoom from the bar
-    left, right = st.columns(2)
-    event = left.plotly_chart(
+    event = st.plotly_chart(
         scatter,
         theme=None,
         key=f"scatter_{view_key}",
         on_select="rerun",
         selection_mode=("box", "lasso", "points"),
     )
-    left.caption(
+    hint = (
         "Drag a box or lasso over points to list them and see their heatmap; "
         "double-click the map to clear the selection."
     )
+    if point_labels:
+        written = sum(1 for trace in scatter.data if trace.text for t in trace.text if t)
+        if written < n:
+            hint += f" {written:,} of {n:,} texts fit beside their points; hover the others."
+    st.caption(hint)
     selection = selected_positions(event)
     if selection != state.get("selection", []):
         # The LLM panel and the downloads read the selection: redraw them too.
         state["selection"] = selection
         st.rerun()
 
+    left, right = st.columns([3, 2])
     heat = analysis.heatmap(selection)
     if heat.figure is not None:
-        right.plotly_chart(heat.figure, theme=None, key="heatmap")
-    right.caption(heat.note)
-    scores_row(analysis)
+        left.plotly_chart(heat.figure, theme=None, key="heatmap")
+    left.caption(heat.note)
+    with right:
+        scores_row(analysis)
+        compare_two_texts(analysis, selection or list(range(n)), view_key)
 
     if found is not None:
         st.subheader("Most similar to the query")
         st.text(query)
-        st.dataframe(found.frame(analysis), hide_index=True, key="hits")
+        show_table(found.frame(analysis), key="hits")
     if selection:
-        st.subheader(f"{len(selection):,} selected texts")
-        frame = analysis.points_frame().iloc[selection]
-        st.dataframe(
-            frame[[c for c in frame.columns if c not in ("x", "y", "z")]],
-            hide_index=True,
-            key="selected",
+        selected_texts(analysis, selection, colour_by, point_labels)
+
+
+def show_table(frame, key: str) -> None:
+    """A result table that fits the page: numbers pinned at the left (they stay in view),
+    texts in wide columns (hover a cell for all of it)."""
+    texts = [c for c in frame.columns if str(c).startswith("text")]
+    numbers = [c for c in frame.columns if c not in texts and frame[c].dtype.kind in "iuf"]
+    order = numbers + [c for c in frame.columns if c not in numbers]
+    config = {c: st.column_config.Column(pinned=True) for c in numbers}
+    config.update({c: st.column_config.TextColumn(width="large") for c in texts})
+    st.dataframe(frame, hide_index=True, key=key, column_order=order, column_config=config)
+
+
+def selected_texts(analysis: Analysis, selection: list[int], colour_by, point_labels) -> None:
+    """The selected texts with every column, and their downloads: the rows as CSV, the
+    view of just them as HTML."""
+    st.subheader(f"{len(selection):,} selected texts")
+    chosen = analysis.subset(selection, "selection")
+    frame = chosen.points_frame()
+    show_table(frame[[c for c in frame.columns if c not in ("x", "y", "z")]], key="selected")
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        "The selected texts (CSV)",
+        chosen.csv_bytes,
+        file_name="embedviz_selection.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="download_selection_csv",
+    )
+    d2.download_button(
+        "A view of just the selection (HTML)",
+        lambda: chosen.html(colour_by, point_labels=point_labels),
+        file_name="embedviz_selection.html",
+        mime="text/html",
+        on_click="ignore",
+        key="download_selection_html",
+    )
+
+
+def filter_panel(analysis: Analysis, key: str) -> Analysis:
+    """Filters by any input column, the label and the cluster: categorical columns by the
+    values picked, numeric ones by a range. Returns the run narrowed to the texts that pass
+    (the map, the heatmap, the tables and the downloads then show those)."""
+    columns = filter_columns(analysis)
+    if not columns:
+        return analysis
+    with st.expander("Filter by a column", expanded=False):
+        chosen = st.multiselect(
+            "Columns to filter by", list(columns), key=f"filter_columns_{key}", format_func=safe
         )
-    compare_two_texts(analysis, selection or list(range(analysis.n_texts)), view_key)
+        keep = np.ones(analysis.n_texts, dtype=bool)
+        said = []
+        for k, name in enumerate(chosen):
+            values = columns[name]
+            numeric = _numbers(values)
+            if numeric is not None and len(set(numeric.tolist())) > 1:
+                lo, hi = float(np.nanmin(numeric)), float(np.nanmax(numeric))
+                a, b = st.slider(safe(name), lo, hi, (lo, hi), key=f"filter_{k}_{key}")
+                keep &= (numeric >= a) & (numeric <= b)
+                if (a, b) != (lo, hi):
+                    said.append(f"{name} {a:g}–{b:g}")
+            else:
+                counts = pd_counts(values)
+                picked = st.multiselect(
+                    safe(f"{name}: keep texts whose value is one of"),
+                    list(counts),
+                    key=f"filter_{k}_{key}",
+                    format_func=lambda v, counts=counts: f"{v} ({counts[v]})",
+                )
+                if picked:
+                    keep &= np.isin(np.array([str(v) for v in values]), picked)
+                    said.append(f"{name} = {', '.join(map(str, picked))}")
+    if not said:
+        return analysis
+    positions = np.flatnonzero(keep)
+    what = "filter: " + "; ".join(said)
+    if not positions.size:
+        st.warning(safe(f"No text passes the {what}. Showing all {analysis.n_texts:,} texts."))
+        return analysis
+    st.info(
+        safe(f"Showing the {positions.size:,} of {analysis.n_texts:,} texts that pass the {what}.")
+    )
+    return analysis.subset(positions.tolist(), what)
+
+
+def filter_columns(analysis: Analysis) -> dict[str, list]:
+    """What the texts can be filtered by: the input's other columns, the label, the cluster."""
+    columns = {name: list(values) for name, values in analysis.columns.items()}
+    if analysis.labels is not None:
+        columns.setdefault(analysis.label_name, list(analysis.labels))
+    if analysis.clustered:
+        names = analysis.cluster_names
+        columns["cluster"] = [
+            f"{c} · {names.get(c, '')}" if c != NOISE else "noise"
+            for c in analysis.clusters.tolist()
+        ]
+    return columns
+
+
+def _numbers(values) -> np.ndarray | None:
+    """The values as numbers when every non-empty one is a number, else None."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+    given = pd.Series(values, dtype=object).astype(str).str.strip().ne("")
+    if given.sum() == 0 or numbers[given].isna().any():
+        return None
+    return numbers.to_numpy(dtype=np.float64)
+
+
+def pd_counts(values) -> dict:
+    """Each value and how many texts have it, the commonest first."""
+    from collections import Counter
+
+    return dict(Counter(map(str, values)).most_common())
 
 
 def scores_row(analysis: Analysis) -> None:
     """How far to trust the picture, how well the clusters match the user's labels."""
     s = analysis.scores
-    cols = st.columns(4)
+    top, bottom = st.columns(2), st.columns(2)
+    cols = [*top, *bottom]
     if s.get("trustworthiness") is not None:
         cols[0].metric(
             "Trustworthiness",
@@ -461,14 +591,24 @@ def downloads(analysis: Analysis, view_key: str) -> None:
     from ..export import csv_bytes
 
     st.subheader("Download")
-    selection = run_state(view_key).get("selection", [])
-    colour_by = current_colour(analysis)
+    state = run_state(view_key)
     name = f"embedviz_{analysis.method}_{analysis.dims}d"
     c1, c2, c3, c4 = st.columns(4)
+
+    def view_html() -> str:
+        # Read when the button is clicked: the map's colour, labels, search and selection
+        # change inside its panel without redrawing this one.
+        return analysis.html(
+            current_colour(analysis),
+            state.get("selection", []),
+            point_labels=st.session_state.get(f"point_labels_{view_key}"),
+            query=state.get("found"),
+        )
+
     # Callables: the files are built when a button is clicked, not on every rerun.
     c1.download_button(
-        "Figures as HTML (works offline)",
-        lambda: analysis.html(colour_by, selection),
+        "This view as HTML (works offline)",
+        view_html,
         file_name=f"{name}.html",
         mime="text/html",
         on_click="ignore",
