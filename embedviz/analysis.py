@@ -318,10 +318,19 @@ class Analysis:
                 do not fit show on hover); by default only for a handful of texts. Without
                 them, each cluster's name is written once at its centre.
         """
-        from .figures.scatter import add_query_point
+        from .figures.scatter import add_query_point, ring_points
 
         fig = self._map(self.coords, self.axis_titles, self.method_label, colour_by, point_labels)
         if query is not None:
+            hits = [int(i) for i in query.positions]
+            ring_points(
+                fig,
+                self.coords[hits],
+                [self.texts[i] for i in hits],
+                [self.rows[i] for i in hits],
+                hits,
+                name=f"{len(hits)} nearest the query",
+            )
             add_query_point(fig, query.coords[0], query.query)
         return fig
 
@@ -331,8 +340,12 @@ class Analysis:
         """Another projection of these embeddings, coloured as this map and titled with its
         trustworthiness and kNN recall (the compare view)."""
         fig = self._map(projection.coords, projection.axis_titles, projection.name, colour_by)
+        # The scores on a line of their own: a half-page-wide title would cut them.
         fig.update_layout(
-            title_text=f"{projection.name}: {scores.describe()}", showlegend=False, height=420
+            title_text=f"{projection.name}<br><sup>{scores.describe()}</sup>",
+            showlegend=False,
+            height=440,
+            margin=dict(t=80),
         )
         return fig
 
@@ -367,6 +380,11 @@ class Analysis:
         what = "selected texts" if selection else "texts"
         if len(shown) <= MAX_HEATMAP_TEXTS:
             S, order, boundaries = self._ordered_similarities(tuple(shown))
+            names = self.cluster_names
+            drawn = self.clusters[np.asarray(shown)][order] if len(shown) else []
+            block_names = [
+                names.get(int(drawn[b]), "noise") for b in [0, *boundaries] if len(drawn)
+            ]
             figure = heatmap_figure(
                 texts=[self.texts[i] for i in shown],
                 ids=[self.rows[i] for i in shown],
@@ -374,6 +392,7 @@ class Analysis:
                 order=order,
                 boundaries=boundaries,
                 what=what,
+                block_names=block_names if boundaries else (),
             )
             note = (
                 f"The heatmap shows the {len(shown):,} selected texts."

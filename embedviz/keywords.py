@@ -1,8 +1,11 @@
 """Analyse: keyword labels for clusters by class-based TF-IDF (c-TF-IDF, as BERTopic does).
 
-All texts of a cluster are one document; a word scores high in a cluster when it is frequent
-there and rare in the others. Chinese is segmented with jieba, English split into words, so
-mixed text works; stop words (``embedviz/data/stopwords_zh.txt`` and scikit-learn's English list),
+All texts of a cluster are one document; a word scores high in a cluster when many of its
+texts hold it and few of the others do. Counts are of texts, not of occurrences: an English
+sentence has more words than a Chinese one of the same meaning, so raw counts let English
+fragments outweigh Chinese terms in mixed clusters. Chinese is segmented with jieba; a short
+run that jieba splits into pieces found in no other text (哈里路大旋风 -> 哈里 / 路大 / 旋风)
+stays whole. Stop words (``embedviz/data/stopwords_zh.txt`` and scikit-learn's English list),
 single characters and numbers are left out.
 
 Example:
@@ -88,8 +91,57 @@ def _segment(run: str, stops: frozenset[str]) -> list[str]:
     return words
 
 
+#: A Chinese run up to this long may stay whole (see :func:`text_words`): names are short.
+KEEP_WHOLE_UP_TO = 6
+
+
+def text_words(texts: Sequence[str]) -> list[set[str]]:
+    """The set of words of each text (see :func:`tokenize`), with a short Chinese run kept
+    whole when jieba had to guess (one of its pieces is no word of its dictionary) and no
+    piece occurs in a text without the whole run: a name jieba does not know is one word,
+    not three fragments (哈里路大旋风, not 哈里 / 路大 / 旋风)."""
+    stops = stop_words()
+    dictionary = _jieba().dt
+    dictionary.check_initialized()
+    parsed = []  # per text: [(run or None, pieces)]
+    piece_texts: dict[str, set[int]] = {}
+    run_texts: dict[str, set[int]] = {}
+    for i, text in enumerate(texts):
+        parts = []
+        for match in _TOKEN.finditer(text):
+            part = match.group()
+            if _CJK_RUN.fullmatch(part):
+                pieces = [w for w in _segment(part, stops) if len(w) > 1 and w not in stops]
+                run_texts.setdefault(part, set()).add(i)
+                parts.append((part, pieces))
+            else:
+                word = part.lower()
+                parts.append((None, [word] if len(word) > 1 and word not in stops else []))
+            for piece in parts[-1][1]:
+                piece_texts.setdefault(piece, set()).add(i)
+        parsed.append(parts)
+    out = []
+    for parts in parsed:
+        words: set[str] = set()
+        for run, pieces in parts:
+            whole = (
+                run is not None
+                and len(pieces) > 1
+                and len(run) <= KEEP_WHOLE_UP_TO
+                and run not in stops
+                and any(not dictionary.FREQ.get(p) for p in pieces)
+                and all(piece_texts[p] <= run_texts[run] for p in pieces)
+            )
+            words.update([run] if whole else pieces)
+        out.append(words)
+    return out
+
+
 def cluster_keywords(
-    texts: Sequence[str], labels: Sequence[int], top_n: int = 5
+    texts: Sequence[str],
+    labels: Sequence[int],
+    top_n: int = 5,
+    weights: Sequence[float] | None = None,
 ) -> dict[int, list[tuple[str, float]]]:
     """The ``top_n`` keywords of each cluster with their c-TF-IDF scores, best first.
 
@@ -97,6 +149,9 @@ def cluster_keywords(
         texts: the texts.
         labels: a cluster id per text (noise, -1, is a cluster of its own here).
         top_n: keywords per cluster.
+        weights: how much each text counts (e.g. its cosine to its cluster's centre, see
+            :func:`centrality`): the words of a cluster's typical texts then outweigh those
+            of a stray member. Every text counts 1 when None.
 
     Returns:
         ``{cluster id: [(word, score), ...]}``; a cluster whose texts hold no words (only
@@ -106,8 +161,11 @@ def cluster_keywords(
         raise ValueError(f"{len(texts)} texts but {len(labels)} labels.")
     ids = sorted(set(int(c) for c in labels))
     counts = {c: Counter() for c in ids}
-    for text, c in zip(texts, labels, strict=True):
-        counts[int(c)].update(tokenize(text))
+    per_text = text_words(texts)
+    weights = np.ones(len(texts)) if weights is None else np.asarray(weights, dtype=np.float64)
+    for words, c, w in zip(per_text, labels, weights, strict=True):
+        for word in words:  # a word counts once per text
+            counts[int(c)][word] += w
     vocab = sorted(set().union(*counts.values())) if counts else []
     if not vocab:
         return {c: [] for c in ids}
@@ -122,20 +180,47 @@ def cluster_keywords(
     A = words_per_class.mean()
     idf = np.log1p(A / tf.sum(axis=0))
     scores = tf / np.maximum(words_per_class, 1) * idf
+    # Ties (words in as many texts) go to the word first met in the texts, not to the word
+    # first in the alphabet (which put every Latin word before every Chinese one).
+    in_order = (w for words in per_text for w in sorted(words))
+    first_seen = {w: k for k, w in enumerate(dict.fromkeys(in_order))}
+    seen_rank = np.array([first_seen.get(w, len(first_seen)) for w in vocab])
     out = {}
     for row, c in enumerate(ids):
-        best = np.argsort(-scores[row], kind="stable")[:top_n]
+        best = np.lexsort((seen_rank, -scores[row]))[:top_n]
         out[c] = [(vocab[k], float(scores[row, k])) for k in best if scores[row, k] > 0]
     return out
 
 
-def keyword_labels(texts: Sequence[str], labels: Sequence[int], n_words: int = 3) -> dict[int, str]:
+def centrality(X: np.ndarray, labels: Sequence[int]) -> np.ndarray:
+    """Each text's cosine to the mean of its cluster, floored at 0.05 (the weight of its
+    words in :func:`cluster_keywords`)."""
+    X = np.asarray(X, dtype=np.float64)
+    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    labels = np.asarray(labels)
+    out = np.ones(len(X))
+    for c in np.unique(labels):
+        idx = labels == c
+        centre = X[idx].mean(axis=0)
+        centre /= max(np.linalg.norm(centre), 1e-12)
+        out[idx] = X[idx] @ centre
+    return np.clip(out, 0.05, 1.0)
+
+
+def keyword_labels(
+    texts: Sequence[str],
+    labels: Sequence[int],
+    n_words: int = 3,
+    embeddings: np.ndarray | None = None,
+) -> dict[int, str]:
     """A short, distinct label per cluster from its top keywords ("花呗 · 银行卡 · 绑定").
 
+    With ``embeddings``, words weigh by how central their texts are (:func:`centrality`).
     Noise (-1) is labelled "noise"; a cluster with no keywords "cluster N"; two clusters whose
     keywords would give the same label get their number added.
     """
-    keywords = cluster_keywords(texts, labels, top_n=n_words)
+    weights = None if embeddings is None else centrality(embeddings, labels)
+    keywords = cluster_keywords(texts, labels, top_n=n_words, weights=weights)
     names: dict[int, str] = {}
     for c, words in keywords.items():
         if c == -1:

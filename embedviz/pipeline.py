@@ -122,12 +122,14 @@ def batch_vectors(batch: TextBatch, embeddings) -> np.ndarray:
     return check_vectors(vectors, len(batch.texts))
 
 
-def keyword_stage(texts: Sequence[str], clustering: Clustering) -> dict[int, str]:
+def keyword_stage(
+    texts: Sequence[str], clustering: Clustering, X: np.ndarray | None = None
+) -> dict[int, str]:
     from .keywords import keyword_labels
 
     if not is_clustered(clustering):
         return {}
-    return keyword_labels(list(texts), clustering.labels)
+    return keyword_labels(list(texts), clustering.labels, embeddings=X)
 
 
 def score_stage(X: np.ndarray, coords: np.ndarray) -> NeighbourhoodScores:
@@ -322,7 +324,7 @@ def analyze(
 
     projection = project_stage(X, method, dims, {**projection_params, "random_state": random_state})
     clustering = cluster_stage(X, cluster, k, cluster_params, random_state)
-    keywords = keyword_stage(batch.texts, clustering)
+    keywords = keyword_stage(batch.texts, clustering, X)
     scores = score_stage(X, projection.coords)
     return assemble(
         batch,

@@ -196,18 +196,14 @@ def test_unloadable_model_shows_the_fix_and_no_traceback():
     ).run()
     assert not at.exception
     assert "HF_HUB_OFFLINE" in at.error[0].value and "FOLDER" in at.error[0].value
-    at.sidebar.selectbox(key="model_choice").set_value(
-        "Other: a Hugging Face name or a local folder"
-    ).run()
+    at.sidebar.selectbox(key="model_choice").set_value("Other: hub name or folder").run()
     at.sidebar.text_input(key="model_custom").set_value(r"D:\Projects\text2vec-base-chinese").run()
     assert "There is no folder" in at.error[0].value
 
 
 def test_local_hf_folder_is_used_when_typed_in(minilm_folder):
     at = run_app()
-    at.sidebar.selectbox(key="model_choice").set_value(
-        "Other: a Hugging Face name or a local folder"
-    ).run()
+    at.sidebar.selectbox(key="model_choice").set_value("Other: hub name or folder").run()
     at.sidebar.text_input(key="model_custom").set_value(minilm_folder).run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Model: model on cpu" in c.value for c in at.caption)
@@ -467,10 +463,7 @@ def test_on_a_network_server_models_and_llms_come_from_the_operator(monkeypatch)
     monkeypatch.setenv("EMBEDVIZ_LLM", "openai:chatglm3-6b@http://127.0.0.1:8000/v1")
     at = run_app()
     assert any("reachable from the network" in i.value for i in at.sidebar.info)
-    assert (
-        "Other: a Hugging Face name or a local folder"
-        not in at.sidebar.selectbox(key="model_choice").options
-    )
+    assert "Other: hub name or folder" not in at.sidebar.selectbox(key="model_choice").options
     llms = at.sidebar.selectbox(key="llm_backend").options
     assert not any("OpenAI-compatible" in o or "ChatGLM /" in o for o in llms)
     assert any("The operator's: openai:chatglm3-6b@http://127.0.0.1:8000/v1" in o for o in llms)
@@ -481,10 +474,7 @@ def test_on_a_network_server_models_and_llms_come_from_the_operator(monkeypatch)
 def test_a_local_server_offers_typed_folders_and_servers():
     at = run_app()
     assert not any("reachable from the network" in i.value for i in at.sidebar.info)
-    assert (
-        "Other: a Hugging Face name or a local folder"
-        in at.sidebar.selectbox(key="model_choice").options
-    )
+    assert "Other: hub name or folder" in at.sidebar.selectbox(key="model_choice").options
 
 
 # ---------------------------------------------------------------- the LLM panel
@@ -585,3 +575,15 @@ def test_twenty_thousand_texts_give_a_map_and_the_cluster_summary():
     assert heatmap["layout"]["title"]["text"].startswith("Mean cosine similarity between")
     assert any("random sample of 3,000 of 20,000 texts" in c.value for c in at.caption)
     assert any("mean similarity between clusters" in c.value for c in at.caption)
+
+
+def test_bundled_llm_missing_says_how_to_install_and_keeps_explain_off(monkeypatch):
+    from embedviz.llm import llamacpp
+
+    # llama-cpp-python is installed here; its absence is a fault we can only pretend.
+    monkeypatch.setattr(llamacpp, "installed", lambda: False)
+    at = run_app()
+    at.sidebar.selectbox(key="llm_backend").set_value("bundled").run()
+    assert any("requirements-llm.txt" in w.value for w in at.sidebar.warning)
+    assert at.button(key="explain").disabled
+    assert not [s for s in at.get("status") if "Asking" in str(s.proto)]

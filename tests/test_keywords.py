@@ -6,7 +6,13 @@ import pytest
 
 from embedviz.cluster import cluster
 from embedviz.inputs import read_path, texts_from_table
-from embedviz.keywords import cluster_keywords, keyword_labels, tokenize
+from embedviz.keywords import (
+    centrality,
+    cluster_keywords,
+    keyword_labels,
+    text_words,
+    tokenize,
+)
 
 from .conftest import DATA
 
@@ -60,10 +66,10 @@ TOPIC_WORDS = {
     "天气": {"天气", "下雨", "气温", "台风", "明天", "降温", "上海", "下雪天"},
     "美食": {"好吃", "做法", "牛肉面", "红烧肉", "饺子", "一碗", "味道"},
     "体育": {"比赛", "乒乓球", "足球", "世界杯", "篮球", "健身房", "世界冠军", "跑步"},
-    "健康": {"体检", "偏高", "血压", "睡眠", "感冒", "医生", "不好"},
+    "健康": {"体检", "偏高", "血压", "高血压", "患者", "饮食", "睡眠", "感冒", "医生", "不好"},
     "payments": {"bank", "card", "pay", "银行卡", "payment", "transfer"},
-    "weather": {"rain", "weather", "beijing", "temperature", "forecast", "下雨"},
-    "programming": {"python", "code", "conflict", "git", "exception"},
+    "weather": {"rain", "weather", "beijing", "temperature", "forecast", "下雨", "明天"},
+    "programming": {"python", "code", "conflict", "git", "exception", "list", "列表"},
     "food": {"cook", "好吃", "best", "dumplings", "bake", "add"},
 }
 
@@ -71,10 +77,37 @@ TOPIC_WORDS = {
 @pytest.mark.parametrize("name", ["zh_topics.csv", "mixed_topics.csv"])
 def test_keyword_labels_of_found_clusters_name_their_topic(name, use_encoder):
     batch = texts_from_table(read_path(DATA / name), "text", label_column="topic")
-    labels = cluster(use_encoder.encode(batch.texts), "kmeans").labels
-    keywords = cluster_keywords(batch.texts, labels, top_n=3)
+    X = use_encoder.encode(batch.texts)
+    labels = cluster(X, "kmeans").labels
+    keywords = cluster_keywords(batch.texts, labels, top_n=3, weights=centrality(X, labels))
     for c, words in keywords.items():
         members = [t for t, lab in zip(batch.labels, labels, strict=True) if lab == c]
         topic = max(set(members), key=members.count)  # the topic most of the cluster is about
         found = {w for w, _ in words}
         assert found & TOPIC_WORDS[topic], f"cluster {c} ({topic}): {found}"
+
+
+def test_a_name_jieba_does_not_know_stays_whole_and_known_words_split():
+    seed = ["如何更换花呗绑定银行卡", "花呗更改绑定银行卡", "如何办理银行卡", "哈里路大旋风"]
+    labels = keyword_labels(seed, [0, 0, 0, 1])
+    assert labels[1] == "哈里路大旋风"
+    assert set(labels[0].split(" · ")) == {"银行卡", "绑定", "花呗"}
+    # Dictionary words are split as usual, even in a run found nowhere else.
+    words = text_words(["明天会不会下雨", "Python里怎么把列表反转"])
+    assert {"明天", "下雨"} <= words[0] and {"python", "列表", "反转"} <= words[1]
+
+
+def test_keywords_of_mixed_clusters_weigh_chinese_and_english_by_texts():
+    # Each English sentence brings many words once; the Chinese term is in three texts.
+    texts = [
+        "下雨了吗",
+        "明天下雨吗",
+        "下雨天开车",
+        "Will the afternoon be cloudy over the bay area",
+        "饺子怎么包",
+        "包饺子的方法",
+        "饺子馅",
+        "Which restaurant serves the finest noodle soup",
+    ]
+    labels = keyword_labels(texts, [0, 0, 0, 0, 1, 1, 1, 1])
+    assert labels[0].split(" · ")[0] == "下雨" and labels[1].split(" · ")[0] == "饺子"

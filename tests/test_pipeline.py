@@ -451,3 +451,61 @@ def test_a_built_wheel_works_from_any_folder(tmp_path):
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.split()[0]) > 500  # the Chinese list too, not only English's 318
     assert "我们" not in done.stdout
+
+
+def test_heatmap_names_each_text_then_each_cluster_block(monkeypatch, topics):
+    import embedviz.figures.heatmap as heatmap_module
+
+    texts, X, truth = topics
+    a = analyze(texts, embeddings=X, method="pca", cluster="kmeans", k=5)
+    fig = a.heatmap().figure
+    ticks = list(fig.layout.yaxis.ticktext)
+    assert len(ticks) == 40 and fig.layout.yaxis.showticklabels
+    assert all(t.split(". ", 1)[1].rstrip("…") in texts[int(t.split(".")[0]) - 1] for t in ticks)
+    # Past the size where a row each stays legible: one name per cluster block, sized.
+    monkeypatch.setattr(heatmap_module, "SHOW_TICKS_UP_TO", 39)
+    fig = a.heatmap().figure
+    blocks = list(fig.layout.yaxis.ticktext)
+    assert len(blocks) == 5 and fig.layout.yaxis.showticklabels
+    assert sorted(int(b.rsplit("(", 1)[1].rstrip(")")) for b in blocks) == [8] * 5
+    assert {b.rsplit(" (", 1)[0] for b in blocks} == {
+        html_short(n) for n in a.cluster_names.values()
+    }
+
+
+def html_short(name: str) -> str:
+    from embedviz.figures._style import short_label
+
+    return short_label(name, 22)
+
+
+def test_a_subset_is_the_same_run_narrowed_and_says_so(topics):
+    texts, X, truth = topics
+    labels = [f"topic {t}" for t in truth]
+    a = analyze(texts, embeddings=X, method="pca", labels=labels, k=5)
+    keep = [i for i, t in enumerate(truth) if t in (1, 3)]
+    sub = a.subset(keep, "filter: topic = topic 1, topic 3")
+    assert sub.texts == [texts[i] for i in keep] and sub.rows == [a.rows[i] for i in keep]
+    assert np.array_equal(sub.coords, a.coords[keep])  # where the whole run put them
+    assert set(sub.cluster_names) == set(a.clusters[keep].tolist())
+    assert len(sub.heatmap().figure.data[0].z) == 16
+    assert len(sub.points_frame()) == 16 and set(sub.points_frame()["row"]) == set(sub.rows)
+    line = sub.describe()
+    assert line.startswith("filter: topic = topic 1, topic 3: 16 of 40 texts")
+    assert "PCA 2-D" in line and "random_state=0" in line
+    page = sub.html()
+    assert "This view: filter: topic = topic 1, topic 3: 16 of 40 texts" in page
+    assert "16 of 40 texts" in sub.figure().layout.title.text
+    with pytest.raises(embedviz.EmbedvizError, match="Positions must lie in"):
+        a.subset([40], "selection")
+
+
+def test_search_rings_its_hits_and_dims_the_rest(seed_analysis):
+    found = seed_analysis.search("花呗怎么换绑定的银行卡", top_k=2)
+    fig = seed_analysis.figure(query=found)
+    rings = next(t for t in fig.data if t.name == "2 nearest the query")
+    assert [int(c[3]) for c in rings.customdata] == found.positions.tolist()
+    assert all(t.opacity == 0.3 for t in fig.data if t.name not in (rings.name, "query"))
+    import html
+
+    assert "Search: '花呗怎么换绑定的银行卡'" in html.unescape(seed_analysis.html(query=found))

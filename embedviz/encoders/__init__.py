@@ -19,9 +19,8 @@ _USE_ALIASES = {"use-multilingual", "use", "usem3"}
 
 #: Models offered by name in the app; any other hub name or folder can be typed in.
 KNOWN_MODELS = {
-    "use-multilingual": "Universal Sentence Encoder, multilingual (offline, 32 MB)",
-    "text2vec:shibing624/text2vec-base-chinese": "text2vec-base-chinese (Hugging Face; needs "
-    "network or a cached copy)",
+    "use-multilingual": "USE multilingual (offline)",
+    "text2vec:shibing624/text2vec-base-chinese": "text2vec-base-chinese (hub)",
 }
 
 __all__ = [

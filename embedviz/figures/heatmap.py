@@ -11,8 +11,9 @@ from ._style import BASE_LAYOUT, short_label, wrap_text
 
 #: Up to this many texts, each cell shows its value.
 ANNOTATE_CELLS_UP_TO = 20
-#: Up to this many texts, the axes name each text.
-SHOW_TICKS_UP_TO = 24
+#: Up to this many texts, the axes name each text (cut with an ellipsis); above it, each
+#: cluster's block is named once.
+SHOW_TICKS_UP_TO = 60
 
 
 def similarity_heatmap(
@@ -23,6 +24,7 @@ def similarity_heatmap(
     ids: Sequence[int] | None = None,
     title: str = "Cosine similarity",
     boundaries: Sequence[int] = (),
+    block_names: Sequence[str] = (),
 ) -> go.Figure:
     """Heatmap of a similarity matrix.
 
@@ -35,6 +37,8 @@ def similarity_heatmap(
         title: the figure title.
         boundaries: positions (in the drawn order) where a new cluster begins; a line is
             drawn there across the whole matrix.
+        block_names: a name per cluster block (one more than the boundaries), written once
+            beside its block when there are too many texts to name each.
     """
     S = np.asarray(S, dtype=np.float32)
     n = S.shape[0]
@@ -73,19 +77,32 @@ def similarity_heatmap(
         fig.add_shape(type="line", x0=b - 0.5, x1=b - 0.5, y0=-0.5, y1=n - 0.5, line=line)
         fig.add_shape(type="line", y0=b - 0.5, y1=b - 0.5, x0=-0.5, x1=n - 0.5, line=line)
     tick_font = dict(size=12 if n <= 30 else 9)
-    # Beyond this the ticks of a half-page-wide heatmap overlap; the hover still names both.
     show = n <= SHOW_TICKS_UP_TO
+    if show:
+        tickvals, ticktext = cats, ticks
+    elif block_names and len(block_names) == len(boundaries) + 1:
+        # One tick per cluster block, at its middle.
+        starts = [0, *boundaries]
+        ends = [*boundaries, n]
+        tickvals = [cats[(a + b - 1) // 2] for a, b in zip(starts, ends, strict=True)]
+        ticktext = [
+            f"{short_label(name, 22)} ({b - a})"
+            for name, a, b in zip(block_names, starts, ends, strict=True)
+        ]
+        show, tick_font = True, dict(size=11)
+    else:
+        tickvals, ticktext = cats, ticks
     fig.update_xaxes(
-        tickvals=cats,
-        ticktext=ticks,
+        tickvals=tickvals,
+        ticktext=ticktext,
         tickangle=-45,
         showticklabels=show,
         tickfont=tick_font,
-        title_text="" if show else f"{n} texts",
+        title_text=f"{n} texts" if n > SHOW_TICKS_UP_TO else "",
     )
     fig.update_yaxes(
-        tickvals=cats,
-        ticktext=ticks,
+        tickvals=tickvals,
+        ticktext=ticktext,
         autorange="reversed",
         scaleanchor="x",
         constrain="domain",

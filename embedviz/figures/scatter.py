@@ -184,10 +184,15 @@ def projection_scatter(
         ),
     )
     if dims == 3:
+        # The camera stands back far enough for the axis titles to stay inside the view.
         fig.update_layout(
             scene=dict(
-                xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], zaxis_title=axis_titles[2]
-            )
+                xaxis_title=axis_titles[0],
+                yaxis_title=axis_titles[1],
+                zaxis_title=axis_titles[2],
+                camera=dict(eye=dict(x=1.7, y=1.7, z=1.1)),
+            ),
+            margin=dict(l=0, r=0, t=60, b=0),
         )
     else:
         # Padding keeps the labels of the outermost points inside the plot.

@@ -83,6 +83,7 @@ def heatmap_figure(
     cluster_summary: tuple[np.ndarray, Sequence[str], Sequence[int]] | None = None,
     what: str = "texts",
     full_up_to: int | None = None,
+    block_names: Sequence[str] = (),
 ) -> go.Figure | None:
     """The full heatmap when ``S`` is given, else the cluster x cluster summary, else None.
 
@@ -98,7 +99,13 @@ def heatmap_figure(
     if S is not None:
         title = heatmap_title(n, by_cluster=bool(boundaries), what=what)
         return similarity_heatmap(
-            S, texts, order=order, ids=ids, title=title, boundaries=boundaries
+            S,
+            texts,
+            order=order,
+            ids=ids,
+            title=title,
+            boundaries=boundaries,
+            block_names=block_names,
         )
     if cluster_summary is not None:
         M, names, sizes = cluster_summary

@@ -28,6 +28,13 @@ PARTS = 22
 INSTALL_HINT = "pip install -r requirements-llm.txt (llama-cpp-python compiles for 15-25 minutes)"
 
 
+def installed() -> bool:
+    """Whether llama-cpp-python, the bundled model's engine, is installed."""
+    from importlib.util import find_spec
+
+    return find_spec("llama_cpp") is not None
+
+
 def part_paths() -> list[Path]:
     """The 22 chunk files, in order.
 

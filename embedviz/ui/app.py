@@ -80,7 +80,7 @@ def run(source: Source, settings: Settings) -> tuple[Analysis, str, str]:
         clustering = cluster_embeddings(
             X, settings.cluster, settings.k, cluster_params, settings.random_state
         )
-    keywords = cluster_keywords(tuple(batch.texts), clustering)
+    keywords = cluster_keywords(tuple(batch.texts), clustering, X)
     scores = faithfulness(X, projection.coords)
     analysis = pipeline.assemble(
         batch,

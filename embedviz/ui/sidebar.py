@@ -15,14 +15,20 @@ from ..project import DEFAULT_RANDOM_STATE, METHOD_NAMES, METHODS, REGISTRY
 from ..settings import is_loopback, operator_llm, operator_models
 from .text import safe
 
-OTHER_MODEL = "Other: a Hugging Face name or a local folder"
+OTHER_MODEL = "Other: hub name or folder"
 
+# Short enough for the sidebar's select box; the help text says the rest.
 LLM_CHOICES = {
-    "none": "None (the app works fully without one)",
-    "bundled": "Bundled Qwen2.5-Coder-1.5B (CPU, llama.cpp)",
-    "transformers": "ChatGLM / Hugging Face folder",
-    "openai": "OpenAI-compatible server (vLLM, Ollama)",
+    "none": "None",
+    "bundled": "Bundled Qwen2.5 1.5B (CPU)",
+    "transformers": "ChatGLM / HF folder",
+    "openai": "OpenAI-compatible server",
 }
+LLM_HELP = (
+    "None: the app works fully without an LLM. Bundled: Qwen2.5-Coder-1.5B through "
+    "llama.cpp on the CPU, offline. ChatGLM / HF folder: ChatGLM-6B (int4/int8/fp16) or any "
+    "chat model through transformers. OpenAI-compatible server: vLLM, Ollama, ChatGLM3's API."
+)
 
 
 @dataclass
@@ -77,8 +83,9 @@ def sidebar() -> Settings:
         choices,
         key="model_choice",
         format_func=lambda c: offered.get(c, c),
-        help="The default works offline. Hugging Face models load through text2vec, on the "
-        "GPU when there is one.",
+        help="The default, the multilingual Universal Sentence Encoder (32 MB), works "
+        "offline. Hugging Face models (text2vec-base-chinese, any hub name or folder) load "
+        "through text2vec, on the GPU when there is one.",
     )
     spec = choice
     if choice == OTHER_MODEL:
@@ -158,10 +165,17 @@ def llm_sidebar(local: bool = True) -> tuple[str | None, tuple]:
         list(choices),
         format_func=choices.get,
         key="llm_backend",
+        help=LLM_HELP,
     )
     if choice == "operator":
         return operator_spec, operator_options
     if choice == "bundled":
+        from ..llm import llamacpp
+
+        if not llamacpp.installed():
+            # Offered but not installed: say how, and keep the LLM's buttons off.
+            st.sidebar.warning(f"The bundled LLM is not installed here: {llamacpp.INSTALL_HINT}")
+            return None, ()
         return "bundled", ()
     if choice == "openai":
         url = st.sidebar.text_input("Base URL", "http://127.0.0.1:8000/v1", key="llm_url")

@@ -70,8 +70,10 @@ def cluster_embeddings(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def cluster_keywords(texts: tuple[str, ...], clustering: Clustering) -> dict[int, str]:
-    return pipeline.keyword_stage(texts, clustering)
+def cluster_keywords(
+    texts: tuple[str, ...], clustering: Clustering, X: np.ndarray
+) -> dict[int, str]:
+    return pipeline.keyword_stage(texts, clustering, X)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
