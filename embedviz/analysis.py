@@ -394,11 +394,12 @@ class Analysis:
                 what=what,
                 block_names=block_names if boundaries else (),
             )
-            note = (
-                f"The heatmap shows the {len(shown):,} selected texts."
-                if selection
-                else "The heatmap shows all texts."
-            )
+            if selection:
+                note = f"The heatmap shows the {len(shown):,} selected texts."
+            elif self.view_note:
+                note = f"The heatmap shows the texts of this view ({self.view_note})."
+            else:
+                note = "The heatmap shows all texts."
             return HeatmapView(figure, note, "texts")
         if self.clustered:
             M, ids, sizes = self._cluster_similarity()

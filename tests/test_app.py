@@ -312,7 +312,7 @@ def test_compare_view_scores_each_projection():
     at.toggle(key="compare").set_value(True).run()
     assert not at.exception
     titles = [f["layout"]["title"]["text"] for f in figures(at)[2:]]
-    assert sorted(t.split(":")[0] for t in titles) == ["PCA", "PaCMAP", "UMAP", "t-SNE"]
+    assert sorted(t.split("<br>")[0] for t in titles) == ["PCA", "PaCMAP", "UMAP", "t-SNE"]
     assert all("trustworthiness" in t and "kNN recall" in t for t in titles)
 
 

@@ -346,3 +346,138 @@ def test_hostile_strings_show_as_text_and_nothing_is_fetched(server, browser, tm
         page.close()
         chat.close()
         leak.close()
+
+
+# Bounding boxes of the text written on the first map of the page (point and cluster labels).
+MAP_LABEL_BOXES = """() => {
+  const map = document.querySelectorAll('.js-plotly-plot')[0];
+  return [...map.querySelectorAll('.textpoint text, .annotation-text')]
+    .filter(e => e.textContent.trim())
+    .map(e => { const r = e.getBoundingClientRect();
+                return [e.textContent, r.left, r.top, r.right, r.bottom]; });
+}"""
+
+
+def overlaps(boxes) -> list:
+    return [
+        (a[0], b[0])
+        for k, a in enumerate(boxes)
+        for b in boxes[k + 1 :]
+        if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
+    ]
+
+
+def pick(page, label: str, option) -> None:
+    """Choose an option of a select or multiselect box, as a person does: open it, click."""
+    box = page.get_by_label(label)
+    box.wait_for(timeout=30_000)
+    for _ in range(5):  # a rerun can redraw the list as it opens
+        box.click()
+        choice = page.get_by_role("option", name=option, exact=isinstance(option, str))
+        try:
+            choice.first.click(timeout=5_000)
+        except Exception:  # noqa: BLE001 - Playwright's timeout: open it again
+            page.keyboard.press("Escape")
+            time.sleep(0.5)
+            continue
+        page.keyboard.press("Escape")
+        return
+    raise AssertionError(f"no option {option!r} in {label!r}")
+
+
+def wait_until(check, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.25)
+    return check()
+
+
+def test_thirty_mixed_texts_labels_filter_and_views_in_step(server, browser, tmp_path):
+    """The map-page issue's checks: no two labels overlap, a filter narrows map and heatmap
+    together, every compare-projection score shows whole, compare boxes follow new texts."""
+    import csv
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ROOT / "data" / "mixed_topics.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))[:30]
+    upload = tmp_path / "thirty.csv"
+    with open(upload, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "topic"])
+        writer.writerows([r["text"], r["topic"]] for r in rows)
+    page = browser.new_page(viewport={"width": 1500, "height": 2400})
+    page.goto(server)
+    page.get_by_text("Upload a file").click()
+    page.get_by_text("Choose a file to see its texts.").wait_for(timeout=30_000)
+    page.locator("input[type=file][accept*='.csv']").set_input_files(str(upload))
+    page.get_by_text("Read 30 rows; kept 30 texts.").wait_for(timeout=90_000)
+    page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
+
+    # Cluster names, then every point's text: never one label over another.
+    names = wait_until(lambda: page.evaluate(MAP_LABEL_BOXES))
+    assert names and overlaps(names) == []
+    page.get_by_text("Write each text beside its point").click()
+    written = wait_until(
+        lambda: len(page.evaluate(MAP_LABEL_BOXES)) > len(names) and page.evaluate(MAP_LABEL_BOXES)
+    )
+    assert len(written) >= 12 and overlaps(written) == []
+    page.screenshot(path=str(ARTIFACTS / "app_thirty_labels.png"), full_page=True)
+
+    # A filter by the topic column narrows the map and the heatmap together.
+    payments = sum(r["topic"] == "payments" for r in rows)
+    page.get_by_text("Filter by a column").click()
+    pick(page, "Columns to filter by", "topic")
+    pick(page, "topic: keep texts whose value is one of", re.compile(r"^payments \("))
+    page.get_by_text(f"Showing the {payments} of 30 texts that pass the filter").wait_for(
+        timeout=60_000
+    )
+
+    def shown() -> tuple[int, int]:
+        return page.evaluate(
+            """() => { const p = document.querySelectorAll('.js-plotly-plot');
+                const map = p[0]._fullData.filter(t => t.name !== 'query')
+                    .reduce((n, t) => n + t.x.length, 0);
+                return [map, p[1]._fullData[0].z.length]; }"""
+        )
+
+    assert wait_until(lambda: shown() == [payments, payments]), shown()
+    page.screenshot(path=str(ARTIFACTS / "app_thirty_filter.png"), full_page=True)
+    # Compare projections (of the filtered texts): every title's scores whole, in its figure.
+    page.get_by_role("tab", name="Compare projections").click()
+    page.get_by_text("Draw every projection side by side with its scores").click()
+    titles = wait_until(
+        lambda: (
+            (
+                t := page.evaluate(
+                    """() => [...document.querySelectorAll('.js-plotly-plot')].slice(2).map(p => {
+                const t = p.querySelector('.gtitle'); const r = t.getBoundingClientRect();
+                const f = p.getBoundingClientRect();
+                return [t.textContent, r.left >= f.left && r.right <= f.right]; })"""
+                )
+            )
+            and len(t) == 4
+            and t
+        ),
+        timeout=180,
+    )
+    assert len(titles) == 4
+    for text, inside in titles:
+        assert re.search(r"kNN recall \d\.\d\d \(k = \d+\)", text) and inside, text
+    page.screenshot(path=str(ARTIFACTS / "app_compare_projections.png"), full_page=True)
+
+    # New texts: the compare boxes show texts of the new input, not the old.
+    page.get_by_text("Paste", exact=True).click()
+    area = page.get_by_label("One text per line")
+    area.wait_for(timeout=30_000)
+    area.fill("\n".join(PASTED))
+    area.press("Control+Enter")
+    page.get_by_text(f"Read {len(PASTED)} rows; kept {len(PASTED)} texts.").wait_for(timeout=90_000)
+    page.get_by_text("Compare two texts").click()
+    # Every Text A / Text B box on the page shows a text of the new input, none of the old.
+    boxes = page.get_by_role("combobox", name=re.compile("^Text [AB]$"))
+    picked = wait_until(lambda: [boxes.nth(k).input_value() for k in range(boxes.count())])
+    assert picked and all(any(p in v for p in PASTED) for v in picked), picked
+    page.close()
