@@ -13,7 +13,7 @@ from ._style import BASE_LAYOUT, short_label, wrap_text
 ANNOTATE_CELLS_UP_TO = 20
 #: Up to this many texts, the axes name each text (cut with an ellipsis); above it, each
 #: cluster's block is named once.
-SHOW_TICKS_UP_TO = 60
+SHOW_TICKS_UP_TO = 40
 
 
 def similarity_heatmap(
