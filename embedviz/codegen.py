@@ -127,6 +127,7 @@ fig = make_subplots(
     rows=1,
     cols=2,
     specs=[[{{"type": "{first_type}"}}, {{"type": "xy"}}]],
+    horizontal_spacing=0.22,  # room for the heatmap's row names between the two
     subplot_titles=(
         "{method_name} {view.dims}-D map of {len(view.texts)} texts",
         "Cosine similarity",
@@ -152,9 +153,16 @@ fig.add_trace(
     row=1,
     col=2,
 )
-fig.update_yaxes(autorange="reversed", row=1, col=2)
+# Every row named (up to 40 texts: plotly would otherwise drop every other name).
+named = dict(tickmode="array", tickvals=short, ticktext=short, tickfont=dict(size=10),
+             showticklabels=len(TEXTS) <= 40)
+fig.update_xaxes(tickangle=-45, row=1, col=2, **named)
+fig.update_yaxes(autorange="reversed", row=1, col=2, **named)
 fig.update_layout(
-    height=620,
+    height=680,
+    # Below the plots, clear of the colour bar.
+    legend=dict(orientation="h", yanchor="top", y=-0.25, x=0),
+    margin=dict(b=140),
     legend_title_text=LABEL_NAME,
     font=dict(family="Noto Sans CJK SC, Microsoft YaHei, WenQuanYi Zen Hei, sans-serif"),
 )
