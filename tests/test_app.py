@@ -550,7 +550,9 @@ def test_template_script_runs_sandboxed_and_the_app_draws_its_figure(seed_texts)
 def test_llm_changes_the_script_and_the_change_is_run(chat_server):
     at = run_app()
     script = next(c.value for c in at.code if c.value.startswith('"""Reproduces an embedviz view'))
-    changed = script.replace("height=620,", 'height=620, title="花呗问题的地图",')
+    titled = 'fig.update_layout(title="花呗问题的地图")\nfig.write_html('
+    changed = script.replace("fig.write_html(", titled)
+    assert changed != script
     chat_server.answer("Here it is:\n```python\n" + "raise SystemExit('boom')\n" + "```")
     chat_server.answer("Fixed:\n```python\n" + changed + "```")
     use_server(at, chat_server)

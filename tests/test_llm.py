@@ -4,6 +4,8 @@ model end to end (slow), and what the LLM features do with their answers."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from embedviz.llm import ChatModel, LLMError, load_llm
@@ -244,10 +246,12 @@ def test_the_llm_sees_the_script_without_its_data_and_the_data_comes_back(seed_t
     compact, restore = compact_script(script)
     assert not any(t in compact for t in seed_texts) and "TEXTS = [...]" in compact
     assert restore(compact) == script
-    changed = compact.replace("height=620,", 'height=620, title="花呗",')
+    changed = compact.replace("fig.write_html(", 'fig.update_layout(title="花呗")\nfig.write_html(')
+    assert changed != compact
     llm = Answers(f"```python\n{changed}```")
     revision = revise_script(llm, script, "add a title")
     assert revision.result.ok and revision.attempts == 1
     assert all(t in revision.code for t in seed_texts) and 'title="花呗"' in revision.code
+    assert json.loads(revision.result.figure_json)["layout"]["title"]["text"] == "花呗"
     sent = llm.prompts[0][-1]["content"]
     assert "add a title" in sent and seed_texts[0] not in sent
