@@ -12,6 +12,7 @@ app and this Python API all read:
     ...                       "如何办理银行卡", "哈里路大旋风"])  # doctest: +SKIP
     >>> a.figure().show(); a.save("seed")  # doctest: +SKIP
     >>> embedviz.load("seed").cluster_names  # doctest: +SKIP
+    >>> embedviz.compare(texts, a="use-multilingual", b="path/to/model").summary()  # doctest: +SKIP
 
 Importing embedviz is fast: models, UMAP and plotting load where they are used.
 """
@@ -25,10 +26,12 @@ from .errors import EmbedvizError, InputError, LLMError, ModelLoadError, Paramet
 
 if TYPE_CHECKING:
     from .analysis import Analysis, load
+    from .comparison import Comparison, compare
     from .pipeline import analyze
 
 __all__ = [
     "Analysis",
+    "Comparison",
     "EmbedvizError",
     "InputError",
     "LLMError",
@@ -36,6 +39,7 @@ __all__ = [
     "ParameterError",
     "__version__",
     "analyze",
+    "compare",
     "load",
     "load_zip",
 ]
@@ -47,4 +51,8 @@ def __getattr__(name: str):
         from . import pipeline
 
         return getattr(pipeline, name)
+    if name in ("Comparison", "compare"):
+        from . import comparison as module
+
+        return getattr(module, name)
     raise AttributeError(f"module 'embedviz' has no attribute {name!r}")

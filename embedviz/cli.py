@@ -8,6 +8,8 @@
     embedviz search INPUT --query TEXT [--top-k K]
     embedviz pairs INPUT --threshold T --out pairs.csv
     embedviz explain INPUT [--llm SPEC]
+    embedviz compare INPUT (--model A | --embeddings A.npy) (--model B | --embeddings B.npy)
+                     [--label-column COL] [--twin-column COL] [--out FILE.html]
     embedviz doctor
     embedviz bench-llm [--llm SPEC]
 
@@ -295,6 +297,86 @@ def cmd_pairs(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from tqdm import tqdm
+
+    from .comparison import compare, with_twins
+    from .vectors import read_npy
+
+    if len(args.sides) != 2:
+        raise CLIError(
+            f"Give two models to compare (got {len(args.sides)}): --model A --model B, or "
+            "--embeddings FILE.npy for either side."
+        )
+    batch = load_batch(args)
+    pairs = None
+    if args.twin_column:
+        batch, pairs = with_twins(batch, args.twin_column)
+        for note in batch.notes[-2:]:
+            _say(note)
+    sides, names = [], []
+    for kind, value in args.sides:
+        if kind == "embeddings":
+            vectors = read_npy(value, Path(value).name)
+            sides.append(vectors)
+            names.append(Path(value).name)
+        else:
+            sides.append(value)
+            names.append(None)
+    bars: dict[str, tqdm] = {}
+
+    def progress(side: str, done: int, total: int) -> None:
+        if side not in bars:
+            for bar in bars.values():
+                bar.close()
+            bars[side] = tqdm(total=total, desc=f"encoding {side}", unit="text", file=sys.stderr)
+        bars[side].update(done - bars[side].n)
+
+    try:
+        comparison = compare(
+            batch,
+            a=sides[0],
+            b=sides[1],
+            pairs=pairs,
+            names=(names[0], names[1]),
+            method=args.method,
+            dims=args.dims,
+            cluster=args.cluster,
+            k=args.k,
+            n_neighbours=args.neighbours,
+            random_state=args.random_state,
+            use_cache=not args.no_cache,
+            progress=progress,
+            **given_params(args),
+        )
+    finally:
+        for bar in bars.values():
+            bar.close()
+    for note in comparison.notes:
+        _say(note)
+    print("\n".join(comparison.summary(n_pairs=args.top)))
+    with all_or_none() as stage:
+        if args.out:
+            comparison.to_html(stage(args.out))
+        if args.pairs_csv:
+            stage(args.pairs_csv).write_bytes(comparison.pairs_csv())
+    if args.out:
+        size = Path(args.out).stat().st_size / 2**20
+        _say(f"Wrote {args.out} ({size:.1f} MB; both maps, opens with no network).")
+    if args.pairs_csv:
+        _say(f"Wrote {args.pairs_csv} ({len(comparison.pairs.i):,} pairs, most moved each way).")
+    return 0
+
+
+class _Side(argparse.Action):
+    """--model and --embeddings fill one list in the order given: A first, then B."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        sides = list(getattr(namespace, self.dest, None) or [])
+        sides.append(("embeddings" if option_string == "--embeddings" else "model", values))
+        setattr(namespace, self.dest, sides)
+
+
 def load_chat_model(args):
     from .llm import load_llm
 
@@ -387,11 +469,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def add_param_flags(p) -> None:
+    """One flag per projection or clusterer parameter, from the registries."""
+    for name, owners in _param_flags().items():
+        p.add_argument(
+            owners[0][1].flag,
+            dest=name,
+            type=owners[0][1].kind,
+            default=None,
+            help="; ".join(
+                f"{label}: {param.help} (default {param.default:g}, {param.range_text()})"
+                for label, param in owners
+            ).replace("%", "%%"),
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="embedviz", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add_input(p):
+    def add_input(p, model: bool = True):
         p.add_argument(
             "input",
             help="a .txt file (one text a line), a .csv/.tsv/.xlsx/.parquet table, or (plot, "
@@ -409,6 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
             help="encode even when these texts are in the embedding cache "
             "($EMBEDVIZ_CACHE_DIR, default ~/.cache/embedviz)",
         )
+        if not model:
+            return
         p.add_argument(
             "--model",
             default=DEFAULT_MODEL,
@@ -435,17 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--method", choices=METHODS, default=method_default)
         p.add_argument("--dims", type=int, choices=(2, 3), default=2)
-        for name, owners in _param_flags().items():
-            p.add_argument(
-                owners[0][1].flag,
-                dest=name,
-                type=owners[0][1].kind,
-                default=None,
-                help="; ".join(
-                    f"{label}: {param.help} (default {param.default:g}, {param.range_text()})"
-                    for label, param in owners
-                ).replace("%", "%%"),
-            )
+        add_param_flags(p)
         p.add_argument("--random-state", type=int, default=DEFAULT_RANDOM_STATE)
         p.add_argument(
             "--cluster",
@@ -526,6 +615,56 @@ def build_parser() -> argparse.ArgumentParser:
     add_llm(explain)
     add_analysis(explain, "pca")
     explain.set_defaults(func=cmd_explain)
+
+    compare = sub.add_parser(
+        "compare",
+        help="compare two models on the same texts: neighbourhood agreement, label "
+        "separation, the pairs that moved most; both maps in one HTML",
+    )
+    add_input(compare, model=False)
+    compare.add_argument(
+        "--model",
+        dest="sides",
+        action=_Side,
+        default=[],
+        help="a model spec; give two (A, then B), or one and --embeddings",
+    )
+    compare.add_argument(
+        "--embeddings",
+        dest="sides",
+        action=_Side,
+        help="a .npy of (n_texts, dim) for one side, rows in input order",
+    )
+    compare.add_argument(
+        "--label-column", help="add each model's label separation (kNN accuracy, ARI)"
+    )
+    compare.add_argument(
+        "--twin-column",
+        help="each row's paraphrase in this column: adds where each twin ranks under each model",
+    )
+    compare.add_argument("--out", help="write both maps, the findings and tables to this .html")
+    compare.add_argument("--pairs-csv", help="write the pairs that moved most, each way, as CSV")
+    compare.add_argument(
+        "--top", type=number(int, 0), default=10, help="moved pairs to print each way (10)"
+    )
+    compare.add_argument(
+        "--neighbours",
+        type=number(int, 1),
+        default=10,
+        help="neighbours per text for the agreement (default 10)",
+    )
+    compare.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD)
+    compare.add_argument("--dims", type=int, choices=(2, 3), default=2)
+    add_param_flags(compare)
+    compare.add_argument("--random-state", type=int, default=DEFAULT_RANDOM_STATE)
+    compare.add_argument("--cluster", choices=CLUSTER_METHODS, default="kmeans")
+    compare.add_argument(
+        "--k",
+        type=number(int, 1),
+        help="clusters per model (default: one per label value with --label-column, "
+        "else by silhouette)",
+    )
+    compare.set_defaults(func=cmd_compare)
 
     doctor = sub.add_parser("doctor", help="check torch/CUDA/ChatGLM/llama.cpp and say the fixes")
     doctor.set_defaults(func=cmd_doctor)

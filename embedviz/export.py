@@ -35,17 +35,29 @@ h1 {{ font-size: 20px; }} p.notes {{ color: #555; font-size: 14px; }}
 """
 
 
-def standalone_html(figures: Sequence[go.Figure], title: str, notes: Sequence[str] = ()) -> str:
+def standalone_html(
+    figures: Sequence[go.Figure],
+    title: str,
+    notes: Sequence[str] = (),
+    post_scripts: Sequence[str | None] = (),
+) -> str:
     """One HTML page holding every figure, with plotly.js inlined once.
 
     The page references nothing outside itself, so it opens offline; it declares UTF-8 and
-    asks for CJK fonts, so Chinese renders.
+    asks for CJK fonts, so Chinese renders. ``post_scripts[k]`` is JavaScript run once figure
+    ``k`` is drawn (``{plot_id}`` in it names that figure's div).
     """
     from plotly.offline import get_plotlyjs
 
     divs = [
-        f'<div class="figure">{fig.to_html(full_html=False, include_plotlyjs=False)}</div>'
-        for fig in figures
+        '<div class="figure">'
+        + fig.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            post_script=post_scripts[k] if k < len(post_scripts) else None,
+        )
+        + "</div>"
+        for k, fig in enumerate(figures)
     ]
     notes_html = "".join(f'<p class="notes">{html.escape(n)}</p>' for n in notes)
     return _PAGE.format(

