@@ -670,6 +670,40 @@ def compare(
     return compare_runs(run_a, run_b, pairs=pairs, n_neighbours=n_neighbours, notes=notes)
 
 
+def run_like(a: Analysis, embeddings: np.ndarray, model: str, model_name: str) -> Analysis:
+    """B's run: the same texts, projection, parameters and clusterer as ``a``, on B's
+    embeddings. k-means and agglomerative are asked for as many clusters as A found, so
+    the two ARIs compare like with like."""
+    from .inputs import TextBatch
+    from .pipeline import analyze
+
+    params = {**a.params["projection"], **a.params["cluster_params"]}
+    cluster = a.params["cluster"]
+    k = a.params.get("clusters_found") if cluster in ("kmeans", "agglomerative") else None
+    batch = TextBatch(
+        texts=list(a.texts),
+        rows=list(a.rows),
+        labels=None if a.labels is None else list(a.labels),
+        n_read=a.n_texts,
+        columns={name: list(v) for name, v in a.columns.items()},
+        label_name=a.label_name,
+        source=a.source,
+    )
+    run = analyze(
+        batch,
+        embeddings=embeddings,
+        model=model,
+        method=a.method,
+        dims=a.dims,
+        cluster=cluster,
+        k=k if k and k > 1 else None,
+        random_state=a.params.get("random_state", DEFAULT_RANDOM_STATE),
+        **params,
+    )
+    run.model_name = model_name
+    return run
+
+
 def compare_runs(
     run_a: Analysis,
     run_b: Analysis,

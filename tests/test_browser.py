@@ -484,3 +484,54 @@ def test_thirty_mixed_texts_labels_filter_and_views_in_step(server, browser, tmp
     picked = wait_until(lambda: [boxes.nth(k).input_value() for k in range(boxes.count())])
     assert picked and all(any(p in v for p in PASTED) for v in picked), picked
     page.close()
+
+
+def test_two_models_page_links_hover_and_lasso_across_the_maps(browser, tmp_path):
+    """The downloaded comparison, opened offline: hovering a text on A's map shows the same
+    text on B's; a lasso on A's map selects the same texts on B's."""
+    import numpy as np
+
+    import embedviz
+
+    texts = [*PASTED, "今天天气很好", "明天会下雨吗", "北京烤鸭哪家店最正宗"]
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(len(texts), 8)).astype(np.float32)
+    B = (A + rng.normal(scale=0.8, size=A.shape)).astype(np.float32)
+    c = embedviz.compare(texts, a=A, b=B, names=("model A", "model B"), method="pca")
+    page_file = c.to_html(tmp_path / "two.html")
+
+    context = browser.new_context(viewport={"width": 1300, "height": 900}, offline=True)
+    page = context.new_page()
+    page.goto(page_file.as_uri())
+    maps = page.locator(".js-plotly-plot").first
+    points = maps.locator(".scatterlayer .trace").first.locator("path.point")
+    points.first.wait_for(timeout=30_000)
+    box = points.nth(2).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert wait_until(lambda: page.locator(".hoverlayer .hovertext").count() == 2, timeout=10)
+    hovers = page.locator(".hoverlayer .hovertext").all_text_contents()
+    assert all(texts[2] in h for h in hovers), hovers
+    assert any("A: model A" in h for h in hovers) and any("B: model B" in h for h in hovers)
+
+    # A lasso around the whole of A's map: every text selected on B's map too.
+    area = maps.locator(".nsewdrag").first.bounding_box()
+    x0, y0 = area["x"] + 2, area["y"] + 2
+    x1, y1 = area["x"] + area["width"] - 2, area["y"] + area["height"] - 2
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for x, y in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 1)):
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+    assert wait_until(
+        lambda: (
+            page.evaluate(
+                "() => { const gd = document.querySelector('.js-plotly-plot');"
+                " return gd.data.map(t => (t.selectedpoints || []).length); }"
+            )
+            == [len(texts), len(texts)]
+        ),
+        timeout=10,
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "two_models_page.png"), full_page=True)
+    context.close()

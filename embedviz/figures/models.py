@@ -102,8 +102,12 @@ def models_figure(c: Comparison, colour_by: str = "agreement") -> go.Figure:
     for col, (side, coords) in enumerate((("A", c.a.coords), ("B", c.aligned)), start=1):
         hover = _hover(c, side)
         placed = [None] * n
+        ranges = [_range(coords[:, d]) for d in range(dims)]
+        if dims == 2:
+            # The ranges the labels were placed for, so that none is cut at the edge.
+            fig.update_xaxes(range=ranges[0], row=1, col=col)
+            fig.update_yaxes(range=ranges[1], row=1, col=col)
         if show_text:
-            ranges = [_range(coords[:, 0]), _range(coords[:, 1])]
             placed = place_point_labels(coords, [html.unescape(t) for t in short], ranges)
         groups = label_groups(c.a.labels) if by_label else [(None, None, np.arange(n))]
         for g, (label, colour, idx) in enumerate(groups):
@@ -223,7 +227,7 @@ def models_tables(c: Comparison, n: int = TABLE_PAIRS) -> list[go.Figure]:
         fig.update_layout(
             **{**BASE_LAYOUT, "margin": dict(l=20, r=20, t=50, b=10)},
             title=dict(text=escape(title)),
-            height=110 + 30 * max(rows, 1),
+            height=95 + 22 * max(rows, 1),
         )
         figures.append(fig)
     return figures

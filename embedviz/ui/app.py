@@ -7,6 +7,7 @@ import streamlit as st
 from .. import pipeline
 from ..analysis import OWN_EMBEDDINGS, Analysis
 from ..errors import EmbedvizError
+from .models import models_tab
 from .panels import (
     clusters_tab,
     compare_tab,
@@ -139,12 +140,20 @@ def main() -> None:
     for message in analysis.warnings:
         st.warning(safe(message))
 
+    whole, whole_key = analysis, view_key
     analysis = filter_panel(analysis, cluster_key)
     # A filter is part of the view: a new one starts without the old selection.
     view_key = run_key(view_key, analysis.view_note)
     map_panel(analysis, view_key)
     tabs = st.tabs(
-        ["Clusters", "Most similar pairs", "Near-duplicates", "Compare projections", "Ask the LLM"]
+        [
+            "Clusters",
+            "Most similar pairs",
+            "Near-duplicates",
+            "Compare projections",
+            "Compare models",
+            "Ask the LLM",
+        ]
     )
     with tabs[0]:
         clusters_tab(analysis)
@@ -155,6 +164,9 @@ def main() -> None:
     with tabs[3]:
         compare_tab(analysis)
     with tabs[4]:
+        # Two models are compared on the whole run, whatever the filter shows.
+        models_tab(whole, whole_key)
+    with tabs[5]:
         llm_tab(analysis, settings.llm, settings.llm_options, view_key, cluster_key)
     downloads(analysis, view_key)
     # Started once the page is drawn, so the first page is not slowed by it.
