@@ -84,6 +84,10 @@ def test_keyword_labels_of_found_clusters_name_their_topic(name, use_encoder):
         members = [t for t, lab in zip(batch.labels, labels, strict=True) if lab == c]
         topic = max(set(members), key=members.count)  # the topic most of the cluster is about
         found = {w for w, _ in words}
+        if len(members) == 1:  # a text on its own is named by its own words
+            text = next(t for t, lab in zip(batch.texts, labels, strict=True) if lab == c)
+            assert all(w in text.lower() for w in found), (text, found)
+            continue
         assert found & TOPIC_WORDS[topic], f"cluster {c} ({topic}): {found}"
 
 
