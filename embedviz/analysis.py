@@ -81,6 +81,7 @@ class Analysis:
         keywords: cluster id -> keyword label ("花呗 · 银行卡 · 绑定").
         llm_labels: cluster id -> the label a local LLM gave (replaces the keywords).
         explanations: cluster id -> the LLM's explanation of the cluster.
+        misfits: cluster id -> positions of its members the LLM said do not belong.
         scores: ``trustworthiness``, ``knn_recall`` (None below 4 texts), ``k``,
             ``n_scored``, ``silhouette`` and, with labels, ``ari``.
         neighbourhood: float32 ``(n_texts,)``: the share of each text's k nearest kept on
@@ -114,6 +115,7 @@ class Analysis:
     label_name: str | None = None
     llm_labels: dict[int, str] = field(default_factory=dict)
     explanations: dict[int, str] = field(default_factory=dict)
+    misfits: dict[int, list[int]] = field(default_factory=dict)
     source: str = "texts"
     read_summary: str = ""
     input_notes: list[str] = field(default_factory=list)
@@ -159,10 +161,25 @@ class Analysis:
         """Whether the user brought the embeddings (embedviz did not encode the texts)."""
         return bool(self.params.get("own_embeddings"))
 
-    def with_llm_labels(self, labels: dict[int, str], explanations: dict[int, str]) -> Analysis:
-        """A copy whose clusters carry an LLM's labels and explanations (the figures, the
-        notes, the CSV and a saved analysis then use them)."""
-        return replace(self, llm_labels=dict(labels), explanations=dict(explanations))
+    def with_llm_labels(
+        self,
+        labels: dict[int, str],
+        explanations: dict[int, str],
+        misfits: dict[int, list[int]] | None = None,
+    ) -> Analysis:
+        """A copy whose clusters carry an LLM's labels, explanations and the members it said
+        do not fit (the figures, the notes, the CSV and a saved analysis then use them)."""
+        return replace(
+            self,
+            llm_labels=dict(labels),
+            explanations=dict(explanations),
+            misfits={int(c): [int(i) for i in p] for c, p in (misfits or {}).items()},
+        )
+
+    @property
+    def misfit_positions(self) -> list[int]:
+        """Every text the LLM said does not fit its cluster, in input order."""
+        return sorted(i for positions in self.misfits.values() for i in positions)
 
     def subset(self, positions: Sequence[int], what: str) -> Analysis:
         """The same run restricted to some texts (a filter, a selection): their points where
@@ -179,6 +196,8 @@ class Analysis:
             raise ParameterError(f"Positions must lie in 0..{self.n_texts - 1}.")
         present = set(self.clusters[idx].tolist())
         note = f"{what}: {idx.size:,} of {self.n_texts:,} texts"
+        new_place = {int(i): k for k, i in enumerate(idx.tolist())}
+        misfits = {c: [new_place[i] for i in p if i in new_place] for c, p in self.misfits.items()}
         return replace(
             self,
             texts=[self.texts[i] for i in idx],
@@ -192,6 +211,7 @@ class Analysis:
             keywords={c: v for c, v in self.keywords.items() if c in present},
             llm_labels={c: v for c, v in self.llm_labels.items() if c in present},
             explanations={c: v for c, v in self.explanations.items() if c in present},
+            misfits={c: p for c, p in misfits.items() if p},
             view_note=f"{self.view_note}; {note}" if self.view_note else note,
             _memo={},
         )
@@ -241,6 +261,10 @@ class Analysis:
                 else:
                     by = " (named by the LLM)" if c in self.llm_labels else ""
                     notes.append(f"Cluster {c}: {names[c]} ({_texts(sizes.get(c, 0))}){by}")
+        if self.misfits:
+            n = len(self.misfit_positions)
+            fits = "does not fit its" if n == 1 else "do not fit their"
+            notes.append(f"The LLM says {_texts(n)} {fits} cluster (ringed in red on the map).")
         notes.append(f"Map: {self.map_scores_text()}.")
         if self.scores.get("ari") is not None:
             notes.append(
@@ -321,6 +345,18 @@ class Analysis:
         from .figures.scatter import add_query_point, ring_points
 
         fig = self._map(self.coords, self.axis_titles, self.method_label, colour_by, point_labels)
+        if self.misfits:
+            odd = self.misfit_positions
+            ring_points(
+                fig,
+                self.coords[odd],
+                [self.texts[i] for i in odd],
+                [self.rows[i] for i in odd],
+                odd,
+                name=f"{len(odd)} that do not fit their cluster (LLM)",
+                dim_others=False,
+                colour="#d62728",
+            )
         if query is not None:
             hits = [int(i) for i in query.positions]
             ring_points(
@@ -501,6 +537,9 @@ class Analysis:
         names = self.cluster_names
         frame["cluster_name"] = [names.get(int(c), "") for c in self.clusters]
         frame[self._neighbourhood_column()] = np.round(self.neighbourhood.astype(np.float64), 3)
+        if self.misfits:
+            odd = set(self.misfit_positions)
+            frame["llm_misfit"] = [i in odd for i in range(self.n_texts)]
         for k, axis in enumerate("xyz"[: self.dims]):
             frame[axis] = self.coords[:, k].astype(np.float64)
         return frame
@@ -636,6 +675,7 @@ class Analysis:
             "keywords": _str_keys(self.keywords),
             "llm_labels": _str_keys(self.llm_labels),
             "explanations": _str_keys(self.explanations),
+            "misfits": {str(c): [int(i) for i in p] for c, p in self.misfits.items()},
             "read_summary": self.read_summary,
             "input_notes": self.input_notes,
             "warnings": self.warnings,
@@ -674,8 +714,18 @@ def _int_keys(d: dict) -> dict[int, str]:
     return {int(k): str(v) for k, v in d.items()}
 
 
+def _misfits(saved: dict, n: int) -> dict[int, list[int]]:
+    """The saved misfits, checked: positions that are not texts are dropped."""
+    out = {}
+    for c, positions in saved.items():
+        kept = [int(i) for i in positions if isinstance(i, int) and 0 <= i < n]
+        if kept:
+            out[int(c)] = kept
+    return out
+
+
 #: Columns of the points table that are not the input's own.
-_FIXED_COLUMNS = ("row", "text", "cluster", "cluster_name", "x", "y", "z")
+_FIXED_COLUMNS = ("row", "text", "cluster", "cluster_name", "llm_misfit", "x", "y", "z")
 
 
 def from_saved(points: pd.DataFrame, X: np.ndarray, manifest: dict) -> Analysis:
@@ -713,6 +763,7 @@ def from_saved(points: pd.DataFrame, X: np.ndarray, manifest: dict) -> Analysis:
         label_name=label_name if label_name in points else None,
         llm_labels=_int_keys(manifest.get("llm_labels", {})),
         explanations=_int_keys(manifest.get("explanations", {})),
+        misfits=_misfits(manifest.get("misfits", {}), n),
         source=manifest.get("source", "saved analysis"),
         read_summary=manifest.get("read_summary", ""),
         input_notes=list(manifest.get("input_notes", [])),

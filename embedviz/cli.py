@@ -403,11 +403,19 @@ def cmd_explain(args) -> int:
     analysis, found = explain_analysis(llm, analysis)
     sizes = analysis.cluster_sizes()
     for e in found:
+        against = "" if e.nearest is None else f"; against cluster {e.nearest}"
         print(
             f"[{e.cluster}] {e.label}  ({sizes.get(e.cluster, 0)} texts; "
-            f"keywords: {analysis.keywords.get(e.cluster, '-')})"
+            f"keywords: {analysis.keywords.get(e.cluster, '-')}{against})"
         )
-        print(f"    {e.explanation}")
+        if e.versus:
+            print(f"    {e.versus}")
+        for quote in e.evidence:
+            print(f"    evidence: {quote}")
+        for i in e.misfits:
+            print(f"    does not fit: row {analysis.rows[i]}: {analysis.texts[i]}")
+        for quote in e.dropped:
+            print(f"    dropped, not a member's text: {quote}")
     if args.save:
         with all_or_none() as stage:
             analysis.save(stage(args.save))

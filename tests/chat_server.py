@@ -14,6 +14,8 @@ class ChatServer:
         self.model = model
         self.answers: list[list[str]] = []  # each answer as its streamed pieces
         self.requests: list[tuple[str, dict]] = []
+        #: answer a request with response_format with 400, as servers without it do
+        self.refuse_schema = False
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -22,6 +24,10 @@ class ChatServer:
                 server.requests.append((self.path, body))
                 if body.get("model") != server.model:
                     self._send(404, "application/json", {"error": {"message": "model not found"}})
+                    return
+                if server.refuse_schema and "response_format" in body:
+                    message = {"error": {"message": "response_format is not supported"}}
+                    self._send(400, "application/json", message)
                     return
                 pieces = server.answers.pop(0) if server.answers else ["(no answer set)"]
                 self.send_response(200)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from embedviz.llm import ChatModel, LLMError, load_llm
@@ -161,45 +162,128 @@ class Answers(ChatModel):
     def __init__(self, *answers):
         self.answers, self.prompts = list(answers), []
 
-    def stream(self, messages, *, max_tokens=512, temperature=0.2):
+    def stream(self, messages, *, max_tokens=512, temperature=0.2, schema=None):
         self.prompts.append(messages)
         yield self.answers.pop(0)
 
 
-def test_explain_prompt_quotes_representatives_not_every_text(clusters, seed_texts):
+@pytest.fixture
+def with_stray(clusters):
+    """The three groups, and text 9 of group 0 moved next to group 1's centre."""
+    X, truth = clusters
+    X = X.copy()
+    X[9] = X[10:20].mean(axis=0)
+    return X, truth
+
+
+def test_explain_prompt_shows_typical_members_the_nearest_group_and_possible_misfits(
+    with_stray, seed_texts
+):
     from embedviz.explain import PER_CLUSTER, build_prompt, text_language
 
-    X, truth = clusters
+    X, truth = with_stray
     texts = [f"句子{i}" for i in range(30)]
-    prompt, ids, shown = build_prompt(texts, X, truth, {0: "a", 1: "b", 2: "c"})
-    assert ids == [0, 1, 2]
-    assert all(len(m) == PER_CLUSTER for m in shown.values())
-    assert sum(prompt.count(t + "\n") for t in texts) == 3 * PER_CLUSTER
-    assert "Chinese" in prompt and "keywords: a" in prompt
+    prompt, shown = build_prompt(texts, X, truth, {0: "a", 1: "b", 2: "c"})
+    assert [p.cluster for p in shown] == [0, 1, 2]
+    assert all(len(p.members) == PER_CLUSTER for p in shown)
+    # Never every text: the typical five and at most three possible misfits per group.
+    assert sum(prompt.count(f"{t}\n") + prompt.endswith(t) for t in texts) <= 3 * (5 + 3)
+    # Text 9 sits with group 1, so group 0 offers it first as a possible misfit.
+    assert shown[0].candidates[0] == 9 and "M1. 句子9" in prompt
+    assert 9 not in [texts.index(t) for t in shown[0].members]
+    for p in shown:
+        assert p.nearest is not None and p.nearest != p.cluster
+    assert "nearest group: group" in prompt and "keywords: a" in prompt
+    assert "Chinese" in prompt
     assert text_language(seed_texts) == "Chinese (简体中文)"
     assert text_language(["How do I change my card?"]) == "English"
 
 
-def test_explanations_keep_labels_distinct_and_fill_gaps(clusters):
+def test_explanations_are_checked_against_the_data(with_stray):
     from embedviz.explain import explain_clusters
 
-    X, truth = clusters
-    answer = (
-        "好的，结果如下：\n```json\n"
-        '[{"group": 0, "label": "支付", "explanation": "都在问「花呗」"},'
-        ' {"group": 1, "label": "支付", "explanation": "银行卡"}]\n```'
-    )
-    found = explain_clusters(Answers(answer), [f"t{i}" for i in range(30)], X, truth, {2: "天气"})
+    X, truth = with_stray
+    texts = [f"第{i}句话" for i in range(30)]
+    answer = {
+        "groups": [
+            {
+                "group": 0,
+                "label": "支付",
+                "versus": "问的是付款，不是第1组的换卡。",
+                # verbatim, a part of one, another group's text, and one made up
+                "evidence": ["第0句话", "「第1句话」", "第15句话", "一句编出来的话"],
+                "misfits": ["M1", "M9"],
+            },
+            {"group": 1, "label": "支付", "versus": "换卡", "evidence": [], "misfits": []},
+        ]
+    }
+    llm = Answers("好的：\n```json\n" + json.dumps(answer, ensure_ascii=False) + "\n```")
+    found = explain_clusters(llm, texts, X, truth, {2: "天气"})
+    first = found[0]
+    assert first.evidence == ["第0句话", "第1句话"]
+    assert first.dropped == ["第15句话", "一句编出来的话"]
+    assert first.misfits == [9]  # M1 was text 9; M9 was never offered
+    assert first.nearest == 1 and "第1组" in first.versus
+    assert "Evidence: “第0句话” / “第1句话”" in first.explanation
+    notes = first.notes(texts)
+    assert "2 quote(s) are not member texts and were dropped" in notes[0]
+    assert notes[1] == "Does not fit: “第9句话”"
+    # Labels kept distinct; a group left out keeps its keywords and says so.
     assert [e.label for e in found] == ["支付 (0)", "支付 (1)", "天气"]
-    assert "no label" in found[2].explanation
+    assert "no label" in found[2].versus
+
+
+def test_a_bare_list_in_prose_still_parses():
+    from embedviz.explain import parse_answer
+
+    items = parse_answer('Sure: [{"group": 1, "label": "b"}, {"group": 0, "label": "a"}] ok', 2)
+    assert [i["label"] for i in items] == ["a", "b"]
 
 
 def test_an_answer_without_json_is_an_error_that_shows_it(clusters):
     from embedviz.explain import explain_clusters
 
     X, truth = clusters
-    with pytest.raises(LLMError, match="holds no JSON list: 'I cannot help'"):
+    with pytest.raises(LLMError, match="holds no JSON list of groups: 'I cannot help'"):
         explain_clusters(Answers("I cannot help"), [f"t{i}" for i in range(30)], X, truth)
+
+
+def test_http_backend_asks_for_the_schema_and_does_without_where_refused(chat_server, clusters):
+    from embedviz.explain import EXPLANATION_SCHEMA, explain_clusters
+
+    X, truth = clusters
+    texts = [f"t{i}" for i in range(30)]
+    answer = json.dumps({"groups": [{"group": g, "label": f"g{g}"} for g in range(3)]})
+    llm = load_llm(f"openai:chatglm3-6b@{chat_server.url}")
+    chat_server.answer(answer)
+    assert [e.label for e in explain_clusters(llm, texts, X, truth)] == ["g0", "g1", "g2"]
+    sent = chat_server.requests[-1][1]["response_format"]
+    assert sent["type"] == "json_schema" and sent["json_schema"]["schema"] == EXPLANATION_SCHEMA
+    # A server without structured output refuses the field: asked again without it.
+    chat_server.refuse_schema = True
+    chat_server.answer(answer)
+    fresh = load_llm(f"openai:chatglm3-6b@{chat_server.url}")
+    assert [e.label for e in explain_clusters(fresh, texts, X, truth)] == ["g0", "g1", "g2"]
+    assert "response_format" in chat_server.requests[-2][1]
+    assert "response_format" not in chat_server.requests[-1][1]
+    assert fresh.takes_schema is False
+
+
+def test_misfits_are_kept_drawn_saved_and_follow_a_filter(seed_texts, tmp_path):
+    import embedviz
+
+    X = np.random.default_rng(0).normal(size=(4, 8)).astype(np.float32)
+    a = embedviz.analyze(seed_texts, embeddings=X, method="pca", k=2)
+    a = a.with_llm_labels({0: "x", 1: "y"}, {0: "", 1: ""}, {int(a.clusters[2]): [2]})
+    assert a.misfit_positions == [2]
+    ring = [t for t in a.figure().data if "do not fit" in (t.name or "")]
+    assert len(ring) == 1 and list(ring[0].x) == [pytest.approx(float(a.coords[2, 0]))]
+    assert a.points_frame()["llm_misfit"].tolist() == [False, False, True, False]
+    assert any("The LLM says 1 text does not fit its cluster" in n for n in a.notes)
+    again = embedviz.load(a.save(tmp_path / "saved"))
+    assert again.misfits == a.misfits
+    assert a.subset([3, 2], "filter").misfit_positions == [1]
+    assert a.subset([0, 1], "filter").misfits == {}
 
 
 # ---------------------------------------------------------------- the bundled model (slow)
@@ -226,8 +310,15 @@ def test_bundled_model_explains_chinese_clusters_in_chinese(bundled, use_encoder
     found = explain_clusters(bundled, batch.texts, X, labels, keyword_labels(batch.texts, labels))
     assert len(found) == 5
     assert len({e.label for e in found}) == 5
-    cjk = [e for e in found if any("\u4e00" <= ch <= "\u9fff" for ch in e.label + e.explanation)]
-    assert len(cjk) >= 4, [(e.label, e.explanation) for e in found]
+    cjk = [e for e in found if any("\u4e00" <= ch <= "\u9fff" for ch in e.label + e.versus)]
+    assert len(cjk) >= 4, [(e.label, e.versus) for e in found]
+    # The grammar holds it to the schema: every group answered, with evidence that is found
+    # among its members (quotes that are not were dropped and are said).
+    members = {c: {t for t, x in zip(batch.texts, labels, strict=True) if x == c} for c in range(5)}
+    assert sum(bool(e.evidence) for e in found) >= 4, [(e.evidence, e.dropped) for e in found]
+    for e in found:
+        assert all(any(q in m for m in members[e.cluster]) for q in e.evidence)
+        assert e.nearest in members and e.nearest != e.cluster
 
 
 @pytest.mark.slow

@@ -243,12 +243,18 @@ def ring_points(
     ids: Sequence[int],
     positions: Sequence[int],
     name: str,
+    *,
+    dim_others: bool = True,
+    colour: str = "black",
+    symbol: str = "circle-open",
 ) -> go.Figure:
-    """Ring some points (search hits) and dim every other: one more trace, drawn on top.
-    ``positions``: where the points are in the map's texts (what a selection reports)."""
+    """Ring some points (search hits; texts an LLM says do not fit) and, by default, dim
+    every other: one more trace, drawn on top. ``positions``: where the points are in the
+    map's texts (what a selection reports)."""
     coords = np.asarray(coords, dtype=np.float32)
-    for trace in fig.data:
-        trace.opacity = 0.3
+    if dim_others:
+        for trace in fig.data:
+            trace.opacity = 0.3
     custom = np.array(
         [[i, wrap_text(t), "", p] for i, t, p in zip(ids, texts, positions, strict=True)],
         dtype=object,
@@ -266,7 +272,7 @@ def ring_points(
                 x=coords[:, 0],
                 y=coords[:, 1],
                 z=coords[:, 2],
-                marker=dict(size=8, color="rgba(0,0,0,0)", line=dict(width=3, color="black")),
+                marker=dict(size=8, color="rgba(0,0,0,0)", line=dict(width=3, color=colour)),
                 **common,
             )
         )
@@ -275,7 +281,7 @@ def ring_points(
             go.Scatter(
                 x=coords[:, 0],
                 y=coords[:, 1],
-                marker=dict(size=15, symbol="circle-open", color="black", line=dict(width=2.5)),
+                marker=dict(size=15, symbol=symbol, color=colour, line=dict(width=2.5)),
                 **common,
             )
         )

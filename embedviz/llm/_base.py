@@ -28,17 +28,34 @@ class ChatModel(ABC):
     backend: str
     name: str
 
+    #: whether :meth:`stream` can hold the model to a JSON schema (the others ignore it and
+    #: the caller parses leniently).
+    structured: bool = False
+
     @abstractmethod
     def stream(
-        self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.2
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.2,
+        schema: dict | None = None,
     ) -> Iterator[str]:
-        """Yield the answer in pieces as the model writes it."""
+        """Yield the answer in pieces as the model writes it. ``schema``: a JSON schema the
+        answer must follow, where the backend can enforce one (see :attr:`structured`)."""
 
     def chat(
-        self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.2
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.2,
+        schema: dict | None = None,
     ) -> str:
         """The whole answer."""
-        return "".join(self.stream(messages, max_tokens=max_tokens, temperature=temperature))
+        return "".join(
+            self.stream(messages, max_tokens=max_tokens, temperature=temperature, schema=schema)
+        )
 
 
 def check_messages(messages: Sequence[Message]) -> list[Message]:

@@ -98,6 +98,7 @@ class LlamaCppChat(ChatModel):
     """
 
     backend = "llama.cpp"
+    structured = True
 
     def __init__(
         self, model_path: str | None = None, n_ctx: int = 4096, threads: int | None = None
@@ -118,13 +119,21 @@ class LlamaCppChat(ChatModel):
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False))
 
     def stream(
-        self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.2
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.2,
+        schema: dict | None = None,
     ) -> Iterator[str]:
+        # With a schema llama.cpp samples only tokens its grammar allows: the answer parses.
+        extra = {"response_format": {"type": "json_object", "schema": schema}} if schema else {}
         chunks = self._llm.create_chat_completion(
             messages=check_messages(messages),
             max_tokens=max_tokens,
             temperature=temperature,
             stream=True,
+            **extra,
         )
         for chunk in chunks:
             piece = chunk["choices"][0]["delta"].get("content")

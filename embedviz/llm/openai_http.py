@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 
 from ._base import ChatModel, LLMError, Message, check_messages
+
+log = logging.getLogger(__name__)
 
 
 class OpenAIChat(ChatModel):
@@ -20,6 +23,7 @@ class OpenAIChat(ChatModel):
     """
 
     backend = "openai"
+    structured = True
 
     def __init__(self, base_url: str, model: str, api_key: str = "none", timeout: float = 120):
         try:
@@ -31,23 +35,46 @@ class OpenAIChat(ChatModel):
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.name = f"{model} at {self.base_url}"
+        #: False once the server has refused ``response_format`` (then the caller parses).
+        self.takes_schema = True
         self._client = OpenAI(
             base_url=self.base_url, api_key=api_key, timeout=timeout, max_retries=0
         )
 
     def stream(
-        self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.2
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.2,
+        schema: dict | None = None,
     ) -> Iterator[str]:
         import openai
 
+        request = dict(
+            model=self.model,
+            messages=check_messages(messages),
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=True,
+        )
+        if schema is not None and self.takes_schema:
+            request["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": schema},
+            }
         try:
-            response = self._client.chat.completions.create(
-                model=self.model,
-                messages=check_messages(messages),
-                max_tokens=max_tokens,
-                temperature=temperature,
-                stream=True,
-            )
+            try:
+                response = self._client.chat.completions.create(**request)
+            except openai.BadRequestError:
+                if "response_format" not in request:
+                    raise
+                # Servers without structured output (older Ollama, ChatGLM3's demo) refuse
+                # the field: ask again without it and parse the answer leniently.
+                log.info("%s refused response_format; asking without it", self.base_url)
+                self.takes_schema = False
+                del request["response_format"]
+                response = self._client.chat.completions.create(**request)
             for chunk in response:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content

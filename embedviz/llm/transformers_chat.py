@@ -147,8 +147,14 @@ class TransformersChat(ChatModel):
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def stream(
-        self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.2
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.2,
+        schema: dict | None = None,
     ) -> Iterator[str]:
+        # No grammar here (``schema`` is ignored): the caller parses the answer leniently.
         messages = check_messages(messages)
         if hasattr(self.model, "chat"):
             yield from self._chatglm(messages, max_tokens, temperature)

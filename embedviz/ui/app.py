@@ -134,7 +134,9 @@ def main() -> None:
     # LLM labels, once asked for, replace the keyword labels of these same clusters.
     explained = run_state(cluster_key, "clusters")
     if explained.get("labels"):
-        analysis = analysis.with_llm_labels(explained["labels"], explained["explanations"])
+        analysis = analysis.with_llm_labels(
+            explained["labels"], explained["explanations"], explained.get("misfits")
+        )
     # The run's result, for whoever drives the page (AppTest compares it with the CLI's).
     st.session_state["embedviz_analysis"] = analysis
     for message in analysis.warnings:

@@ -424,6 +424,22 @@ def compare_tab(analysis: Analysis) -> None:
 # ---------------------------------------------------------------- the LLM
 
 
+def explanation_text(e, texts, names: dict[int, str] | None = None) -> str:
+    """One cluster's explanation as plain text: label, contrast, evidence, misfits, and what
+    the check dropped (shown with ``st.text``: it is the LLM's writing)."""
+    name = (names or {}).get(e.cluster, f"cluster {e.cluster}")
+    head = f"{name} · {e.label}"
+    if e.nearest is not None:
+        head += f"   (against {(names or {}).get(e.nearest, f'cluster {e.nearest}')})"
+    lines = [head]
+    if e.versus:
+        lines.append(e.versus)
+    if e.evidence:
+        lines.append("Evidence: " + " / ".join(f"“{q}”" for q in e.evidence))
+    lines += e.notes(texts)
+    return "\n".join(lines)
+
+
 @st.fragment
 def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) -> None:
     """Explain the clusters (or the selection against the rest) and write the plot's code."""
@@ -476,12 +492,17 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
             st.error(safe(err))
         else:
             explained["shown"] = found
+            explained["selection"] = bool(selection)
             if not selection:
                 explained["labels"] = {e.cluster: e.label for e in found}
                 explained["explanations"] = {e.cluster: e.explanation for e in found}
+                explained["misfits"] = {e.cluster: e.misfits for e in found if e.misfits}
                 st.rerun()  # the map's legend, the CSV and the saved analysis take the labels
+    names = {0: "the selection", 1: "the rest"} if explained.get("selection") else None
     for e in explained.get("shown", []):
-        st.text(f"{e.cluster} · {e.label}\n{e.explanation}")
+        st.text(explanation_text(e, analysis.texts, names))
+    if explained.get("misfits"):
+        st.caption("Texts the LLM says do not fit their cluster are ringed in red on the map.")
 
     st.subheader("The code that draws this view")
     script = analysis.script(current_colour(analysis))
