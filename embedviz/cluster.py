@@ -10,7 +10,8 @@ of several near-equal partitions by the luck of its seed (on the shipped labelle
 ARI against the topics ranged 0.62-0.91 over ten seeds), so it runs
 :data:`CONSENSUS_RUNS` times and groups the texts that the runs put together most often
 (evidence accumulation, Fred & Jain 2005). Auto k there comes from the deterministic
-average-linkage tree. ``bench/cluster_stability.py`` measures both.
+average-linkage tree's best silhouette, lowered when the consensus leaves a text alone.
+``bench/cluster_stability.py`` measures both.
 
 Cluster ids are renumbered by size, largest first (0, 1, 2, ...), so that colours and legends
 are stable between methods; noise stays -1.
@@ -228,9 +229,14 @@ class KMeansClusterer(_Clusterer):
                 return np.zeros(n, dtype=np.int64)
             k = max(self.scores_, key=self.scores_.get)
             self.silhouette_ = None  # recomputed by fit on the consensus labels
-        else:
-            k = self._fixed_k(n)
-        return consensus_kmeans(X, k, CONSENSUS_RUNS, self.random_state)
+            labels = consensus_kmeans(X, k, CONSENSUS_RUNS, self.random_state)
+            # A "cluster" of one text is no group: k was too high for these texts (average
+            # linkage splits off outliers first). Ask for that many fewer, once.
+            alone = int(np.sum(np.bincount(labels) == 1))
+            if alone and k - alone >= 2:
+                labels = consensus_kmeans(X, k - alone, CONSENSUS_RUNS, self.random_state)
+            return labels
+        return consensus_kmeans(X, self._fixed_k(n), CONSENSUS_RUNS, self.random_state)
 
 
 def _cut(tree, k: int) -> np.ndarray:

@@ -2,10 +2,12 @@
 one sentence on what separates it from its nearest cluster, member texts quoted verbatim as
 evidence, and the members that do not belong.
 
-The model sees each cluster by its most typical members (nearest its centre), never by all
-its texts, so the prompt stays short at any size; it is told which cluster is nearest, so it
-has to say what tells the two apart. Members that lie far from their centre or nearer
-another cluster's are offered as possible misfits, and the model confirms or clears them.
+The model is asked about one cluster at a time (a short, focused prompt suits a small local
+model): its most typical members (nearest its centre, never all its texts, so the prompt
+stays short at any size) beside those of its nearest other cluster, so that it has to say
+what tells the two apart, and the names already given, so that the new one differs.
+Members that lie far from their centre or nearer another cluster's are offered as possible
+misfits, and the model confirms or clears them.
 Its answer is checked against the data: a quote that is not a member's text (or a part of
 one) is dropped and said, and only offered members can be called misfits.
 
@@ -37,54 +39,58 @@ from .llm import ChatModel, LLMError
 PER_CLUSTER = 5
 MISFIT_CANDIDATES = 3
 MAX_CHARS = 120
+#: Labels that only number the group ("group 0", "第1组") are no labels.
+NO_NAME = re.compile(r"^\s*(group|cluster|组|第)?\s*\d+\s*(组)?\s*$", re.I)
 #: A quote shorter than this must equal a whole member text to count as found.
 MIN_QUOTE_CHARS = 4
 
 SYSTEM_PROMPT = (
     "You are a careful analyst of text collections. You answer only with the JSON asked for."
 )
-EXPLAIN_PROMPT = """Below are {n_clusters} groups of texts, found by clustering sentence embeddings.
-For each group you see its most typical members (T1, T2, ...), which group is nearest to it,
-and members that may not belong (M1, M2, ...): they lie far from the group's centre or nearer
-another group.
+EXPLAIN_PROMPT = """One group of texts, found by clustering sentence embeddings ({size} texts).
+Its most typical members:
+{members}
 
-{groups}
+The nearest other group's most typical members:
+{neighbour}
+{misfits}{taken}
+Answer in {language}, with JSON only:
+{{"label": "...", "versus": "...", "evidence": ["T1", "T2"], "misfits": []}}
+- "label": a short topic name for what this group's texts are about (3 to 8 words; in
+  Chinese 4 to 12 characters) that tells it apart from the nearest group: a name for the
+  topic, not one of the texts, not a single word;
+- "versus": one sentence in your own words: what this group is about, and how the nearest
+  group differs;
+- "evidence": two or three of its typical members that show it best, by number ("T1");
+- "misfits": the numbers ("M1") of the members that may not belong which are about something
+  else than the rest of the group; [] when they all belong."""
+MISFITS_BLOCK = """
+Members of this group that may not belong (far from its centre, or nearer another group):
+{candidates}
+"""
+TAKEN_BLOCK = """
+Names already given to other groups (do not reuse them): {names}
+"""
 
-For every group answer in {language}:
-- "label": a short, specific name (at most 8 words; in Chinese at most 12 characters) that
-  tells this group apart from all the others, above all from its nearest group; not just one
-  of its keywords; no two labels the same;
-- "versus": one sentence on what separates this group from its nearest group;
-- "evidence": two or three of this group's member texts, copied exactly, that show what it is;
-- "misfits": the M-numbers of the offered members that do not belong in this group ([] if
-  they all do).
-
-Answer with JSON only, one object per group, in the order given:
-{{"groups": [{{"group": 0, "label": "...", "versus": "...", "evidence": ["...", "..."],
-"misfits": ["M1"]}}, ...]}}"""
-GROUP_BLOCK = """Group {group} ({size} texts; keywords: {keywords}; nearest group: {nearest})
-{members}{misfits}"""
-
-#: The answer's shape, for backends that can hold the model to it.
+#: The answer's shape, for backends that can hold the model to it. The lengths keep a small
+#: model from looping (a 1.5B model once repeated one clause until it ran out of tokens).
 EXPLANATION_SCHEMA = {
     "type": "object",
     "properties": {
-        "groups": {
+        "label": {"type": "string", "minLength": 2, "maxLength": 40},
+        "versus": {"type": "string", "minLength": 8, "maxLength": 160},
+        "evidence": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "group": {"type": "integer"},
-                    "label": {"type": "string"},
-                    "versus": {"type": "string"},
-                    "evidence": {"type": "array", "items": {"type": "string"}},
-                    "misfits": {"type": "array", "items": {"type": "string"}},
-                },
-                "required": ["group", "label", "versus", "evidence", "misfits"],
-            },
-        }
+            "items": {"type": "string", "maxLength": MAX_CHARS + 10},
+            "maxItems": 3,
+        },
+        "misfits": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 4},
+            "maxItems": MISFIT_CANDIDATES,
+        },
     },
-    "required": ["groups"],
+    "required": ["label", "versus", "evidence", "misfits"],
 }
 
 
@@ -102,6 +108,7 @@ class ClusterExplanation:
         misfits: positions of the members the LLM confirmed do not belong.
         members: the typical members it was shown.
         candidates: positions of the members offered as possible misfits.
+        fallback: the model gave no usable label, so the keywords stand in.
     """
 
     cluster: int
@@ -113,6 +120,8 @@ class ClusterExplanation:
     misfits: list[int] = field(default_factory=list)
     members: list[str] = field(default_factory=list)
     candidates: list[int] = field(default_factory=list)
+    #: the model gave no usable label: the keywords stand in
+    fallback: bool = False
 
     @property
     def explanation(self) -> str:
@@ -172,8 +181,9 @@ def survey(
     candidates: int = MISFIT_CANDIDATES,
 ) -> list[Prompted]:
     """Per cluster (noise left out): its typical members, its nearest other cluster, and the
-    members that may not belong: those nearer another cluster's centre than their own, then
-    those in the lowest quarter by closeness to their own centre (clusters of 4 or more)."""
+    members that may not belong (clusters of 4 or more): those nearer another cluster's
+    centre than their own, or unusually far from their own (1.5 standard deviations below
+    the cluster's mean closeness), the least sure first."""
     from ._validation import check_embeddings
 
     labels = np.asarray(labels)
@@ -195,12 +205,12 @@ def survey(
             others = sims.copy()
             others[:, g] = -np.inf
             margin = own - others.max(axis=1)
-            low = np.quantile(own, 0.25)
+            low = own.mean() - 1.5 * own.std()
             order = np.argsort(margin, kind="stable")
             offered = [
                 int(members[k])
                 for k in order
-                if (margin[k] < 0 or own[k] <= low) and members[k] not in typical
+                if (margin[k] < 0 or own[k] < low) and members[k] not in typical
             ][:candidates]
         out.append(
             Prompted(
@@ -214,71 +224,58 @@ def survey(
     return out
 
 
+def _cut(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_CHARS else text[:MAX_CHARS] + "…"
+
+
 def build_prompt(
-    texts: Sequence[str],
-    X: np.ndarray,
-    labels: np.ndarray,
-    keywords: dict[int, str] | None = None,
-    per_cluster: int = PER_CLUSTER,
-) -> tuple[str, list[Prompted]]:
-    """The user prompt and, per cluster in prompt order, what it showed."""
-    shown = survey(X, labels, texts, per_cluster)
-    group_of = {p.cluster: g for g, p in enumerate(shown)}
-
-    def cut(text: str) -> str:
-        text = " ".join(text.split())
-        return text if len(text) <= MAX_CHARS else text[:MAX_CHARS] + "…"
-
-    blocks = []
-    for g, p in enumerate(shown):
-        members = "\n".join(f"  T{k}. {cut(t)}" for k, t in enumerate(p.members, start=1))
-        misfits = ""
-        if p.candidates:
-            misfits = "\n  may not belong:\n" + "\n".join(
-                f"  M{k}. {cut(texts[i])}" for k, i in enumerate(p.candidates, start=1)
-            )
-        blocks.append(
-            GROUP_BLOCK.format(
-                group=g,
-                size=p.size,
-                keywords=(keywords or {}).get(p.cluster, "-"),
-                nearest="-" if p.nearest is None else f"group {group_of[p.nearest]}",
-                members=members,
-                misfits=misfits,
+    p: Prompted, neighbour: Prompted | None, texts: Sequence[str], taken: Sequence[str] = ()
+) -> str:
+    """The prompt for one cluster: its typical members beside its nearest cluster's, the
+    possible misfits, and the names already given (so that the new one differs)."""
+    members = "\n".join(f"  T{k}. {_cut(t)}" for k, t in enumerate(p.members, start=1))
+    near = "  (none: this is the only group)"
+    if neighbour is not None:
+        near = "\n".join(f"  N{k}. {_cut(t)}" for k, t in enumerate(neighbour.members[:3], 1))
+    misfits = ""
+    if p.candidates:
+        misfits = MISFITS_BLOCK.format(
+            candidates="\n".join(
+                f"  M{k}. {_cut(texts[i])}" for k, i in enumerate(p.candidates, start=1)
             )
         )
-    prompt = EXPLAIN_PROMPT.format(
-        n_clusters=len(shown), groups="\n\n".join(blocks), language=text_language(texts)
+    return EXPLAIN_PROMPT.format(
+        size=p.size,
+        members=members,
+        neighbour=near,
+        misfits=misfits,
+        taken=TAKEN_BLOCK.format(names=" / ".join(taken)) if taken else "",
+        language=text_language(texts),
     )
-    return prompt, shown
 
 
-def parse_answer(answer: str, n_groups: int) -> list[dict]:
-    """One dict per group from a model's answer: ``{"groups": [...]}`` or a bare list, maybe
-    wrapped in prose or a code fence."""
-    items = None
-    for pattern in (r"\{.*\}", r"\[.*\]"):
-        match = re.search(pattern, answer, flags=re.S)
-        if not match:
-            continue
+def parse_answer(answer: str) -> dict:
+    """The JSON object in a model's answer (it may wrap it in prose or a code fence; a list
+    of one object counts). An answer cut off half-way keeps the fields it finished."""
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"[\[{]", answer):
         try:
-            found = json.loads(match.group())
+            found, _ = decoder.raw_decode(answer, match.start())
         except json.JSONDecodeError:
             continue
-        if isinstance(found, dict) and isinstance(found.get("groups"), list):
-            items = found["groups"]
-        elif isinstance(found, list):
-            items = found
-        if items is not None:
-            break
-    if items is None:
-        raise LLMError(f"The model's answer holds no JSON list of groups: {answer[:300]!r}")
-    by_group: dict[int, dict] = {}
-    for k, item in enumerate(items):
-        if isinstance(item, dict):
-            g = item.get("group", k)
-            by_group[int(g) if str(g).strip().isdigit() else k] = item
-    return [by_group.get(g, {}) for g in range(n_groups)]
+        if isinstance(found, list) and found and isinstance(found[0], dict):
+            found = found[0]
+        if isinstance(found, dict) and found:
+            return found
+    finished = {}
+    for key in ("label", "versus"):  # a cut-off answer: the strings it did finish
+        match = re.search(rf'"{key}"\s*:\s*"((?:[^"\\]|\\.)*)"', answer)
+        if match:
+            finished[key] = json.loads(f'"{match.group(1)}"')
+    if not finished:
+        raise LLMError(f"The model's answer holds no JSON object: {answer[:300]!r}")
+    return finished
 
 
 def _strings(value) -> list[str]:
@@ -287,6 +284,14 @@ def _strings(value) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value if isinstance(v, (str, int, float))]
     return []
+
+
+def _by_number(quote: str, typical: Sequence[str]) -> str:
+    """A quote given as a typical member's number ("T2") is that member's text."""
+    match = re.fullmatch(r"\s*T(\d+)\s*", quote)
+    if match and 1 <= int(match.group(1)) <= len(typical):
+        return typical[int(match.group(1)) - 1]
+    return quote
 
 
 _QUOTE_MARKS = "\"'“”‘’「」『』《》 \t"
@@ -316,58 +321,47 @@ def explain_clusters(
     labels: np.ndarray,
     keywords: dict[int, str] | None = None,
     *,
-    max_tokens: int = 1536,
+    max_tokens: int = 400,
     on_text: Callable[[str], None] | None = None,
 ) -> list[ClusterExplanation]:
-    """Ask the LLM for a distinct label, a contrast with the nearest cluster, evidence and
-    misfits per cluster, and check its answer against the data.
+    """Ask the LLM, cluster by cluster, for a distinct label, a contrast with the nearest
+    cluster, evidence and misfits, and check each answer against the data.
 
-    A cluster the model leaves out keeps its keyword label, and says so; labels that come back
-    equal get the cluster number added, so that they stay distinct. ``on_text`` sees the
-    answer so far as it streams (for a progress display).
+    One short prompt per cluster (its members beside its nearest cluster's) suits a small
+    model better than one long prompt for all. A cluster whose answer holds nothing usable
+    keeps its keyword label, and says so; if no answer is usable the error shows the last.
+    Labels that come back equal get the cluster number added. ``on_text`` sees the answers
+    so far as they stream (for a progress display).
     """
     labels = np.asarray(labels)
-    prompt, shown = build_prompt(texts, X, labels, keywords)
-    if not shown:
-        return []
-    answer = ""
-    for piece in llm.stream(
-        [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": prompt}],
-        max_tokens=max_tokens,
-        temperature=0.2,
-        schema=EXPLANATION_SCHEMA,
-    ):
-        answer += piece
-        if on_text is not None:
-            on_text(answer)
-    items = parse_answer(answer, len(shown))
-    out = []
-    for p, item in zip(shown, items, strict=True):
-        label = " ".join(str(item.get("label") or "").split())
-        versus = " ".join(str(item.get("versus") or item.get("explanation") or "").split())
-        if not label:
-            label = (keywords or {}).get(p.cluster, f"cluster {p.cluster}")
-            versus = versus or "(the model gave no label for this group; keywords shown)"
-        members = [texts[i] for i in np.flatnonzero(labels == p.cluster)]
-        found, dropped = check_quotes(_strings(item.get("evidence")), members)
-        named = set()
-        for m in _strings(item.get("misfits")):
-            digits = re.sub(r"\D", "", m)
-            if digits and 1 <= int(digits) <= len(p.candidates):
-                named.add(p.candidates[int(digits) - 1])
-        out.append(
-            ClusterExplanation(
-                cluster=p.cluster,
-                label=label,
-                versus=versus,
-                nearest=p.nearest,
-                evidence=found,
-                dropped=dropped,
-                misfits=[i for i in p.candidates if i in named],
-                members=list(p.members),
-                candidates=list(p.candidates),
-            )
+    shown = survey(X, labels, texts)
+    by_id = {p.cluster: p for p in shown}
+    out: list[ClusterExplanation] = []
+    transcript = ""
+    failed: LLMError | None = None
+    for p in shown:
+        prompt = build_prompt(
+            p, by_id.get(p.nearest), texts, taken=[e.label for e in out if e.evidence]
         )
+        answer = ""
+        transcript += f"\n[cluster {p.cluster}] "
+        for piece in llm.stream(
+            [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": prompt}],
+            max_tokens=max_tokens,
+            temperature=0.2,
+            schema=EXPLANATION_SCHEMA,
+        ):
+            answer += piece
+            transcript += piece
+            if on_text is not None:
+                on_text(transcript.strip())
+        try:
+            item = parse_answer(answer)
+        except LLMError as err:
+            failed, item = err, {}
+        out.append(_checked(item, p, texts, labels, keywords))
+    if failed is not None and not any(e.evidence or e.versus for e in out if not e.fallback):
+        raise failed
     seen: dict[str, int] = {}
     for e in out:
         seen[e.label] = seen.get(e.label, 0) + 1
@@ -375,6 +369,39 @@ def explain_clusters(
         if seen[e.label] > 1:
             e.label = f"{e.label} ({e.cluster})"
     return out
+
+
+def _checked(item: dict, p: Prompted, texts, labels, keywords) -> ClusterExplanation:
+    """One cluster's answer, checked: its quotes against its members, its misfits against
+    the members offered, its label against "group 0"-like non-names."""
+    label = " ".join(str(item.get("label") or "").split())
+    if NO_NAME.match(label):  # "group 0" names nothing
+        label = ""
+    versus = " ".join(str(item.get("versus") or item.get("explanation") or "").split())
+    fallback = not label
+    if fallback:
+        label = (keywords or {}).get(p.cluster, f"cluster {p.cluster}")
+        versus = versus or "(the model gave no label for this group; keywords shown)"
+    members = [texts[i] for i in np.flatnonzero(labels == p.cluster)]
+    quotes = [_by_number(q, p.members) for q in _strings(item.get("evidence"))]
+    found, dropped = check_quotes(quotes, members)
+    named = set()
+    for m in _strings(item.get("misfits")):
+        digits = re.sub(r"\D", "", m)
+        if digits and 1 <= int(digits) <= len(p.candidates):
+            named.add(p.candidates[int(digits) - 1])
+    return ClusterExplanation(
+        cluster=p.cluster,
+        label=label,
+        versus=versus,
+        nearest=p.nearest,
+        evidence=found,
+        dropped=dropped,
+        misfits=[i for i in p.candidates if i in named],
+        members=list(p.members),
+        candidates=list(p.candidates),
+        fallback=fallback,
+    )
 
 
 def explain_analysis(

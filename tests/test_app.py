@@ -505,31 +505,40 @@ def test_without_an_llm_the_panel_says_how_to_set_one_up():
 
 
 def test_llm_labels_replace_keyword_labels_on_the_map(chat_server, seed_texts):
-    answer = [
-        {"group": 0, "label": "花呗与银行卡", "explanation": "都在问银行卡：「如何办理银行卡」"},
-        {"group": 1, "label": "无关的名字", "explanation": "「哈里路大旋风」与支付无关。"},
+    answers = [
+        {"label": "花呗与银行卡", "versus": "都在问银行卡，另一组是一个名字。", "evidence": ["T1"]},
+        {
+            "label": "无关的名字",
+            "versus": "「哈里路大旋风」与支付无关。",
+            "evidence": ["哈里路大旋风", "路"],
+        },
     ]
-    chat_server.answer(json.dumps(answer, ensure_ascii=False))
+    for answer in answers:
+        chat_server.answer(json.dumps(answer, ensure_ascii=False))
     at = use_server(run_app(), chat_server)
     at.button(key="explain").click().run(timeout=TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
     names = {t["name"] for t in figures(at)[0]["data"]}
     assert names == {"0 · 花呗与银行卡", "1 · 无关的名字"}
-    assert any("「哈里路大旋风」与支付无关" in t.value for t in at.text)
-    _, body = chat_server.requests[-1]
-    prompt = body["messages"][-1]["content"]
-    assert "Chinese" in prompt and all(t in prompt for t in seed_texts)
+    shown = "\n".join(t.value for t in at.text)
+    assert "cluster 1 · 无关的名字   (against cluster 0)" in shown
+    assert "「哈里路大旋风」与支付无关" in shown and "Evidence: “哈里路大旋风”" in shown
+    assert "1 quote(s) are not member texts and were dropped: “路”" in shown
+    # Each cluster's prompt holds its members beside its nearest cluster's: all four here.
+    prompts = [body["messages"][-1]["content"] for _, body in chat_server.requests[-2:]]
+    assert all("Chinese" in p and all(t in p for t in seed_texts) for p in prompts)
 
 
 def test_selection_is_explained_against_the_rest(chat_server):
-    chat_server.answer('[{"group": 0, "label": "换卡"}, {"group": 1, "label": "其他"}]')
+    chat_server.answer('{"label": "换卡", "versus": "问的是换卡"}')
+    chat_server.answer('{"label": "其他", "versus": "办卡和一个名字"}')
     at = use_server(run_app(), chat_server)
     select_points(at, [0, 1])
     at.button(key="explain").click()
     at._run(at._tree.get_widget_states(), timeout=TIMEOUT)
-    assert any(
-        "Group 0 (2 texts" in body["messages"][-1]["content"] for _, body in chat_server.requests
-    )
+    assert any("(2 texts)" in body["messages"][-1]["content"] for _, body in chat_server.requests)
+    shown = "\n".join(t.value for t in at.text)
+    assert "the selection · 换卡   (against the rest)" in shown
 
 
 @needs_sandbox

@@ -240,10 +240,11 @@ def test_llm_panel_explains_clusters_and_relabels_the_map(server, browser):
 
     chat = ChatServer()
     labels = [
-        {"group": 0, "label": "花呗与银行卡", "explanation": "都在问银行卡：「如何办理银行卡」"},
-        {"group": 1, "label": "无关的名字", "explanation": "「哈里路大旋风」与支付无关"},
+        {"label": "花呗与银行卡", "versus": "都在问银行卡：「如何办理银行卡」", "evidence": ["T1"]},
+        {"label": "无关的名字", "versus": "「哈里路大旋风」与支付无关", "evidence": ["T1"]},
     ]
-    chat.answer(json.dumps(labels, ensure_ascii=False))
+    for answer in labels:  # one question per cluster
+        chat.answer(json.dumps(answer, ensure_ascii=False))
     page = browser.new_page(viewport={"width": 1500, "height": 1300})
     try:
         page.goto(server)
@@ -308,11 +309,12 @@ def test_hostile_strings_show_as_text_and_nothing_is_fetched(server, browser, tm
     import pandas as pd
 
     pd.DataFrame(rows, columns=["text", column]).to_csv(upload, index=False)
-    answer = [
-        {"group": 0, "label": f"![l]({leak.url}/llm.png)", "explanation": f"{img} 解释"},
-        {"group": 1, "label": "<script>alert(1)</script>", "explanation": f"[x]({leak.url}/e)"},
+    answers = [
+        {"label": f"![l]({leak.url}/llm.png)", "versus": f"{img} 解释", "evidence": ["T1"]},
+        {"label": "<script>alert(1)</script>", "versus": f"[x]({leak.url}/e)", "evidence": ["T1"]},
     ]
-    chat.answer(json.dumps(answer, ensure_ascii=False))
+    for answer in answers:  # one question per cluster; T1 quotes a hostile text back
+        chat.answer(json.dumps(answer, ensure_ascii=False))
     page = browser.new_page(viewport={"width": 1500, "height": 1400})
     try:
         page.goto(server)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -453,3 +454,38 @@ def test_numeric_flags_are_range_checked_in_one_line(args, message):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_explain_prints_labels_contrasts_evidence_and_misfits_and_saves_them(cli, tmp_path):
+    from embedviz.analysis import load
+
+    from .chat_server import ChatServer
+
+    chat = ChatServer()
+    try:
+        for k in range(8):  # one question per cluster
+            answer = {
+                "label": f"主题{k}",
+                "versus": f"第{k}组与邻组不同",
+                "evidence": ["T1", "编的"],
+            }
+            chat.answer(json.dumps({**answer, "misfits": ["M1"]}, ensure_ascii=False))
+        saved = tmp_path / "explained"
+        result = cli(
+            "explain", DATA / "zh_topics.csv", "--llm", f"openai:chatglm3-6b@{chat.url}",
+            "--method", "pca", "--save", saved,
+        )  # fmt: skip
+    finally:
+        chat.close()
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert re.search(r"\[0\] 主题0  \(\d+ texts; keywords: .*; against cluster \d\)", out)
+    assert "    第0组与邻组不同" in out and "    evidence: " in out
+    assert "    dropped, not a member's text: 编的" in out
+    misfits = re.findall(r"    does not fit: row (\d+): (.+)", out)
+    assert misfits  # the LLM confirmed the first offered member of each cluster that had one
+    again = load(saved)
+    assert again.llm_labels[0] == "主题0" and "第0组与邻组不同" in again.explanations[0]
+    # Every misfit printed is kept in the saved analysis, by its row.
+    kept = {(str(again.rows[i]), again.texts[i]) for i in again.misfit_positions}
+    assert set(misfits) == kept

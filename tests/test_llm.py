@@ -179,22 +179,23 @@ def with_stray(clusters):
 def test_explain_prompt_shows_typical_members_the_nearest_group_and_possible_misfits(
     with_stray, seed_texts
 ):
-    from embedviz.explain import PER_CLUSTER, build_prompt, text_language
+    from embedviz.explain import PER_CLUSTER, build_prompt, survey, text_language
 
     X, truth = with_stray
     texts = [f"句子{i}" for i in range(30)]
-    prompt, shown = build_prompt(texts, X, truth, {0: "a", 1: "b", 2: "c"})
+    shown = survey(X, truth, texts)
     assert [p.cluster for p in shown] == [0, 1, 2]
     assert all(len(p.members) == PER_CLUSTER for p in shown)
-    # Never every text: the typical five and at most three possible misfits per group.
-    assert sum(prompt.count(f"{t}\n") + prompt.endswith(t) for t in texts) <= 3 * (5 + 3)
     # Text 9 sits with group 1, so group 0 offers it first as a possible misfit.
-    assert shown[0].candidates[0] == 9 and "M1. 句子9" in prompt
-    assert 9 not in [texts.index(t) for t in shown[0].members]
+    assert shown[0].candidates[0] == 9 and texts[9] not in shown[0].members
     for p in shown:
         assert p.nearest is not None and p.nearest != p.cluster
-    assert "nearest group: group" in prompt and "keywords: a" in prompt
-    assert "Chinese" in prompt
+    prompt = build_prompt(shown[0], shown[shown[0].nearest], texts, taken=["天气预报"])
+    # Its typical five, three of the nearest group's and the offered misfits: never all.
+    assert all(f"T{k}. {t}" in prompt for k, t in enumerate(shown[0].members, 1))
+    assert all(f"N{k}. " in prompt for k in (1, 2, 3)) and "N4. " not in prompt
+    assert "M1. 句子9" in prompt and "(10 texts)" in prompt
+    assert "do not reuse them): 天气预报" in prompt and "Chinese" in prompt
     assert text_language(seed_texts) == "Chinese (简体中文)"
     assert text_language(["How do I change my card?"]) == "English"
 
@@ -204,48 +205,51 @@ def test_explanations_are_checked_against_the_data(with_stray):
 
     X, truth = with_stray
     texts = [f"第{i}句话" for i in range(30)]
-    answer = {
-        "groups": [
-            {
-                "group": 0,
-                "label": "支付",
-                "versus": "问的是付款，不是第1组的换卡。",
-                # verbatim, a part of one, another group's text, and one made up
-                "evidence": ["第0句话", "「第1句话」", "第15句话", "一句编出来的话"],
-                "misfits": ["M1", "M9"],
-            },
-            {"group": 1, "label": "支付", "versus": "换卡", "evidence": [], "misfits": []},
-        ]
+    first = {
+        "label": "支付",
+        "versus": "问的是付款，不是第1组的换卡。",
+        # by number, verbatim, a part of one, another group's text, and one made up
+        "evidence": ["T1", "第0句话", "「第1句话」", "第15句话", "一句编出来的话"],
+        "misfits": ["M1", "M9"],
     }
-    llm = Answers("好的：\n```json\n" + json.dumps(answer, ensure_ascii=False) + "\n```")
+    llm = Answers(
+        "好的：\n```json\n" + json.dumps(first, ensure_ascii=False) + "\n```",
+        json.dumps({"label": "支付", "versus": "换卡", "evidence": [], "misfits": []}),
+        "我不知道",
+    )
     found = explain_clusters(llm, texts, X, truth, {2: "天气"})
-    first = found[0]
-    assert first.evidence == ["第0句话", "第1句话"]
-    assert first.dropped == ["第15句话", "一句编出来的话"]
-    assert first.misfits == [9]  # M1 was text 9; M9 was never offered
-    assert first.nearest == 1 and "第1组" in first.versus
-    assert "Evidence: “第0句话” / “第1句话”" in first.explanation
-    notes = first.notes(texts)
+    e = found[0]
+    typical = e.members[0]
+    assert e.evidence == list(dict.fromkeys([typical, "第0句话", "第1句话"]))
+    assert e.dropped == ["第15句话", "一句编出来的话"]
+    assert e.misfits == [9]  # M1 was text 9; M9 was never offered
+    assert e.nearest == 1 and "第1组" in e.versus
+    assert "Evidence: “" in e.explanation
+    notes = e.notes(texts)
     assert "2 quote(s) are not member texts and were dropped" in notes[0]
     assert notes[1] == "Does not fit: “第9句话”"
-    # Labels kept distinct; a group left out keeps its keywords and says so.
+    # The second prompt was told the first name, to keep them apart; they still clash here,
+    # so both get their number. A group with no usable answer keeps its keywords, and says so.
+    assert "do not reuse them): 支付" in llm.prompts[1][-1]["content"]
     assert [e.label for e in found] == ["支付 (0)", "支付 (1)", "天气"]
-    assert "no label" in found[2].versus
+    assert found[2].fallback and "no label" in found[2].versus
 
 
-def test_a_bare_list_in_prose_still_parses():
+def test_answers_in_prose_in_a_list_or_cut_off_still_parse():
     from embedviz.explain import parse_answer
 
-    items = parse_answer('Sure: [{"group": 1, "label": "b"}, {"group": 0, "label": "a"}] ok', 2)
-    assert [i["label"] for i in items] == ["a", "b"]
+    assert parse_answer('Sure: [{"label": "a", "versus": "b"}] ok')["label"] == "a"
+    cut = '{"label": "花呗换卡", "versus": "问的是换卡", "evidence": ["T1", "T'
+    assert parse_answer(cut) == {"label": "花呗换卡", "versus": "问的是换卡"}
 
 
-def test_an_answer_without_json_is_an_error_that_shows_it(clusters):
+def test_no_usable_answer_is_an_error_that_shows_it(clusters):
     from embedviz.explain import explain_clusters
 
     X, truth = clusters
-    with pytest.raises(LLMError, match="holds no JSON list of groups: 'I cannot help'"):
-        explain_clusters(Answers("I cannot help"), [f"t{i}" for i in range(30)], X, truth)
+    llm = Answers("I cannot help", "I cannot help", "I cannot help")
+    with pytest.raises(LLMError, match="holds no JSON object: 'I cannot help'"):
+        explain_clusters(llm, [f"t{i}" for i in range(30)], X, truth)
 
 
 def test_http_backend_asks_for_the_schema_and_does_without_where_refused(chat_server, clusters):
@@ -253,20 +257,20 @@ def test_http_backend_asks_for_the_schema_and_does_without_where_refused(chat_se
 
     X, truth = clusters
     texts = [f"t{i}" for i in range(30)]
-    answer = json.dumps({"groups": [{"group": g, "label": f"g{g}"} for g in range(3)]})
     llm = load_llm(f"openai:chatglm3-6b@{chat_server.url}")
-    chat_server.answer(answer)
+    for g in range(3):
+        chat_server.answer(json.dumps({"label": f"g{g}", "versus": "differs"}))
     assert [e.label for e in explain_clusters(llm, texts, X, truth)] == ["g0", "g1", "g2"]
     sent = chat_server.requests[-1][1]["response_format"]
     assert sent["type"] == "json_schema" and sent["json_schema"]["schema"] == EXPLANATION_SCHEMA
-    # A server without structured output refuses the field: asked again without it.
+    # A server without structured output refuses the field: asked again without it, once.
     chat_server.refuse_schema = True
-    chat_server.answer(answer)
+    for g in range(3):
+        chat_server.answer(json.dumps({"label": f"g{g}", "versus": "differs"}))
     fresh = load_llm(f"openai:chatglm3-6b@{chat_server.url}")
     assert [e.label for e in explain_clusters(fresh, texts, X, truth)] == ["g0", "g1", "g2"]
-    assert "response_format" in chat_server.requests[-2][1]
-    assert "response_format" not in chat_server.requests[-1][1]
-    assert fresh.takes_schema is False
+    asked = [("response_format" in body) for _, body in chat_server.requests[-4:]]
+    assert asked == [True, False, False, False] and fresh.takes_schema is False
 
 
 def test_misfits_are_kept_drawn_saved_and_follow_a_filter(seed_texts, tmp_path):

@@ -132,6 +132,9 @@ class LlamaCppChat(ChatModel):
             messages=check_messages(messages),
             max_tokens=max_tokens,
             temperature=temperature,
+            # llama.cpp's usual guard against a small model repeating one clause until it
+            # runs out of tokens (seen in cluster explanations at 1.0).
+            repeat_penalty=1.1,
             stream=True,
             **extra,
         )
