@@ -16,26 +16,62 @@ from dataclasses import dataclass, field
 
 OUTPUT_HTML = "embedviz_view.html"
 
-CODE_PROMPT = """Here is a Python script that draws an embedding map and a cosine-similarity heatmap
-with plotly and writes them to OUTPUT_HTML:
+#: Where changes asked for in the app go: after the figure is built, before it is written.
+CHANGES_MARK = "# Changes asked for in embedviz go here.\n"
 
-```python
-{script}
-```
+EDIT_PROMPT = """A Python script has built `fig`, a plotly Figure (plotly.graph_objects is imported
+as `go`): an embedding map on the left (row 1, col 1) and a cosine-similarity heatmap on the
+right (row 1, col 2). What the figure holds now:
 
-Change the script so that: {request}
+{outline}
 
-Keep it a complete, runnable script: keep TEXTS, the encoder, the projection and its random
-seed, and keep writing the figure with fig.write_html(OUTPUT_HTML). Answer with the whole
-changed script in one ```python code block and nothing else."""
+The user asks for changes to it. For each, answer with just the Python lines to add after
+the figure is built, in one ```python code block. Change `fig` only; do not build a new
+figure and do not read or write files. The points are traces of type "scatter" and the
+heatmap one of type "heatmap": give fig.update_traces a selector, since a property only one
+of them has fails on the other. Layout settings people ask for: a subtitle goes in
+title_subtitle_text; the legend is hidden by showlegend=False; a dark theme is
+template="plotly_dark", a light one template="plotly_white"; axis types are "log" or
+"linear".
+Text the user asks for (a title, an axis name) is written in the language of the request.
+In Chinese requests: 横轴 is the x axis, 纵轴 the y axis, 标题 the title, 副标题 the
+subtitle, 图例 the legend, 字号 the font size, 散点 the points, 热力图 the heatmap,
+左边/散点图 the map (col 1), 右边 the heatmap (col 2), 深色主题 a dark template."""
 
-FIX_PROMPT = """Running the script failed with this error:
+#: Worked examples shown before the user's request (a small model follows a shown exchange
+#: better than a list of rules; none of them is a request of bench/code_changes.py).
+EDIT_EXAMPLES = (
+    (
+        "make the points smaller",
+        'fig.update_traces(marker=dict(size=5), selector=dict(type="scatter"))',
+    ),
+    (
+        "the heatmap in shades of green",
+        'fig.update_traces(colorscale="Greens", selector=dict(type="heatmap"))',
+    ),
+    (
+        "call the heatmap's y axis 'texts'",
+        'fig.update_yaxes(title_text="texts", row=1, col=2)',
+    ),
+    (
+        "a wider figure, without grid lines",
+        "fig.update_layout(width=1400)\nfig.update_xaxes(showgrid=False)\n"
+        "fig.update_yaxes(showgrid=False)",
+    ),
+)
+EDIT_REQUEST = "Change fig so that: {request}"
+
+EDIT_FIX_PROMPT = """Adding your lines made the script fail:
 
 ```
 {error}
 ```
 
-Fix the script. Answer with the whole corrected script in one ```python code block."""
+Write corrected lines (only the lines to add) in one ```python code block."""
+
+UNCHANGED_PROMPT = """Your lines ran but left the figure exactly as it was. Write lines that change
+`fig` so that: {request}
+Answer with just those lines in one ```python code block."""
 
 
 @dataclass
@@ -166,7 +202,7 @@ fig.update_layout(
     legend_title_text=LABEL_NAME,
     font=dict(family="Noto Sans CJK SC, Microsoft YaHei, WenQuanYi Zen Hei, sans-serif"),
 )
-fig.write_html(OUTPUT_HTML, include_plotlyjs=True)
+{CHANGES_MARK}fig.write_html(OUTPUT_HTML, include_plotlyjs=True)
 print("wrote", OUTPUT_HTML)
 '''
 
@@ -235,37 +271,132 @@ def extract_code(answer: str) -> str:
 
 @dataclass
 class Revision:
-    """code: the final script. result: how its run went. attempts: scripts tried (1 or 2)."""
+    """What came of asking for a change.
+
+    Attributes:
+        code: the script with the change in it.
+        result: how its run went.
+        attempts: answers tried (1 or 2).
+        lines: the lines the LLM added.
+        changes: what changed in the figure, one line each ("layout.title.text: added ...").
+        done: it ran and the figure changed; a run that leaves the figure as it was is not.
+    """
 
     code: str
     result: RunResult
     attempts: int
+    lines: str = ""
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        """It ran and changed the figure (a placeholder such as "..." set as a title does
+        not count as a change)."""
+        return self.result.ok and any(not _PLACEHOLDER.search(c) for c in self.changes)
 
 
-_DATA_BLOCK = re.compile(r"^(TEXTS|LABELS) = \[\n.*?^\]\n", flags=re.S | re.M)
+# ---------------------------------------------------------------- the figure, before and after
+
+#: A value an LLM copied from an instruction instead of writing: "...", "…", "<title>".
+_PLACEHOLDER = re.compile(r"(added|->) '(\.\.\.|…|<[^>]*>)'$")
+#: Arrays longer than this are compared whole but shown by their length.
+_SHOWN_ITEMS = 6
 
 
-def compact_script(script: str) -> tuple[str, Callable[[str], str]]:
-    """The script with its TEXTS and LABELS lists folded to one marker line each, so a prompt
-    stays short at any number of texts, and the function that puts them back in code the
-    LLM returns (the marker lines must survive; a script without them fails its run)."""
-    blocks: dict[str, str] = {}
+def _flat(value, path: str, out: dict) -> None:
+    if isinstance(value, dict) and not ({"dtype", "bdata"} <= set(value)):
+        if path == "layout.template":  # thousands of defaults: one value
+            out[path] = value
+            return
+        for key, item in value.items():
+            _flat(item, f"{path}.{key}" if path else key, out)
+    else:
+        out[path] = value
 
-    def fold(match: re.Match) -> str:
-        name = match.group(1)
-        blocks[name] = match.group(0)
-        return f"{name} = [...]  # embedviz puts the data back here: keep this line as it is\n"
 
-    compact = _DATA_BLOCK.sub(fold, script)
+def _short(value) -> str:
+    if isinstance(value, dict) and "bdata" in value:
+        return f"an array ({value.get('dtype')})"
+    if isinstance(value, list) and len(value) > _SHOWN_ITEMS:
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "a template" if "data" in value or "layout" in value else "{...}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
-    def restore(code: str) -> str:
-        for name, block in blocks.items():
-            code = re.sub(
-                rf"^{name} = \[\.\.\.\].*\n", lambda _, b=block: b, code, count=1, flags=re.M
-            )
-        return code
 
-    return compact, restore
+def figure_paths(figure_json: str) -> dict[str, object]:
+    """Every property of a plotly figure's JSON by its path ("layout.title.text",
+    "data[2].marker.size"); the template counts as one."""
+    import json
+
+    figure = json.loads(figure_json)
+    out: dict[str, object] = {}
+    for k, trace in enumerate(figure.get("data", [])):
+        _flat(trace, f"data[{k}]", out)
+    _flat(figure.get("layout", {}), "layout", out)
+    return out
+
+
+def figure_diff(before_json: str, after_json: str) -> list[str]:
+    """What changed between two figures, one line per property: added, removed or changed,
+    with the values (long arrays by their length)."""
+    before, after = figure_paths(before_json), figure_paths(after_json)
+    lines = []
+    for path in sorted(set(before) | set(after)):
+        if path not in before:
+            lines.append(f"{path}: added {_short(after[path])}")
+        elif path not in after:
+            lines.append(f"{path}: removed (was {_short(before[path])})")
+        elif before[path] != after[path]:
+            lines.append(f"{path}: {_short(before[path])} -> {_short(after[path])}")
+    return lines
+
+
+def outline(figure_json: str) -> str:
+    """A short account of a figure for the LLM: each trace's type and name, and the layout's
+    own settings (no data, no template), so that an edit can name what it changes."""
+    import json
+
+    figure = json.loads(figure_json)
+    lines = []
+    for k, trace in enumerate(figure.get("data", [])):
+        where = "heatmap" if trace.get("type") == "heatmap" else "map"
+        parts = [f"type={trace.get('type')}", f"name={trace.get('name', '')!r}"]
+        for key in ("mode", "xaxis", "yaxis", "colorscale"):
+            if key in trace:
+                parts.append(f"{key}={trace[key]!r}")
+        if isinstance(trace.get("marker"), dict):
+            marker = {m: v for m, v in trace["marker"].items() if not isinstance(v, (list, dict))}
+            if marker:
+                parts.append(f"marker={marker}")
+        lines.append(f"trace {k} ({where}): " + ", ".join(parts))
+    layout = {
+        path.removeprefix("layout."): value
+        for path, value in figure_paths(figure_json).items()
+        if path.startswith("layout.") and path != "layout.template"
+    }
+    # Lists by their length only: tick labels and annotations hold the texts, which the
+    # LLM does not need to write a change (and need not see).
+    shown = [
+        f"{path}=" + (f"a list of {len(value)}" if isinstance(value, list) else _short(value))
+        for path, value in layout.items()
+    ]
+    lines.append("layout: " + (", ".join(shown) or "defaults"))
+    return "\n".join(lines)
+
+
+def add_lines(script: str, lines: str) -> str:
+    """The script with ``lines`` where changes go (before the figure is written)."""
+    lines = lines.rstrip("\n") + "\n"
+    if CHANGES_MARK in script:
+        return script.replace(CHANGES_MARK, CHANGES_MARK + lines, 1)
+    marker = "fig.write_html("
+    at = script.rfind(marker)
+    if at < 0:
+        raise ValueError("The script does not write its figure with fig.write_html(...).")
+    start = script.rfind("\n", 0, at) + 1
+    return script[:start] + lines + script[start:]
 
 
 def revise_script(
@@ -273,33 +404,62 @@ def revise_script(
     script: str,
     request: str,
     *,
+    before: RunResult | None = None,
     timeout: float = 180,
     on_text: Callable[[str], None] | None = None,
     files: dict[str, bytes] | None = None,
     read_only: list[str] | None = None,
 ) -> Revision:
-    """Ask the LLM to change the script, run the change, and when it fails send the error back
-    once for a fix. ``on_text`` sees each answer so far as it streams (a rewrite of the whole
-    script takes the bundled model one to two minutes on 2 cores)."""
+    """Ask the LLM for the lines that make a change, add them to the script, run it, and
+    compare its figure with the one before. A failing run, or one that leaves the figure as
+    it was, goes back to the LLM once.
+
+    The LLM sees an outline of the figure (traces, layout settings), never the texts or the
+    whole script, and writes a few lines: seconds on a small local model, where a rewrite of
+    the whole script took minutes.
+
+    Args:
+        before: the unchanged script's run, when the caller has it (else it is run here).
+    """
+    if before is None or not before.ok or not before.figure_json:
+        before = run_script(script, timeout=timeout, files=files, read_only=read_only)
+    if not before.ok or not before.figure_json:
+        return Revision(script, before, 0)
 
     def ask(messages) -> str:
         answer = ""
-        for piece in llm.stream(messages, max_tokens=2048, temperature=0.1):
+        for piece in llm.stream(messages, max_tokens=400, temperature=0.1):
             answer += piece
             if on_text is not None:
                 on_text(answer)
         return answer
 
-    compact, restore = compact_script(script)
-    messages = [{"role": "user", "content": CODE_PROMPT.format(script=compact, request=request)}]
-    answer = ask(messages)
-    code = restore(extract_code(answer))
-    result = run_script(code, timeout=timeout, files=files, read_only=read_only)
-    if result.ok:
-        return Revision(code, result, 1)
-    messages += [
-        {"role": "assistant", "content": answer},
-        {"role": "user", "content": FIX_PROMPT.format(error=result.output[-2000:])},
+    messages = [
+        {"role": "system", "content": EDIT_PROMPT.format(outline=outline(before.figure_json))}
     ]
-    code = restore(extract_code(ask(messages)))
-    return Revision(code, run_script(code, timeout=timeout, files=files, read_only=read_only), 2)
+    for asked, lines in EDIT_EXAMPLES:
+        messages += [
+            {"role": "user", "content": EDIT_REQUEST.format(request=asked)},
+            {"role": "assistant", "content": f"```python\n{lines}\n```"},
+        ]
+    messages.append({"role": "user", "content": EDIT_REQUEST.format(request=request)})
+    revision = None
+    for attempt in (1, 2):
+        answer = ask(messages)
+        lines = extract_code(answer)
+        code = add_lines(script, lines)
+        result = run_script(code, timeout=timeout, files=files, read_only=read_only)
+        changes = figure_diff(before.figure_json, result.figure_json) if result.ok else []
+        revision = Revision(code, result, attempt, lines, changes)
+        if revision.done or attempt == 2:
+            break
+        follow = (
+            UNCHANGED_PROMPT.format(request=request)
+            if result.ok
+            else EDIT_FIX_PROMPT.format(error=result.output[-2000:])
+        )
+        messages += [
+            {"role": "assistant", "content": answer},
+            {"role": "user", "content": follow},
+        ]
+    return revision

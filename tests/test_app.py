@@ -559,18 +559,17 @@ def test_template_script_runs_sandboxed_and_the_app_draws_its_figure(seed_texts)
 @needs_sandbox
 def test_llm_changes_the_script_and_the_change_is_run(chat_server):
     at = run_app()
-    script = next(c.value for c in at.code if c.value.startswith('"""Reproduces an embedviz view'))
-    titled = 'fig.update_layout(title="花呗问题的地图")\nfig.write_html('
-    changed = script.replace("fig.write_html(", titled)
-    assert changed != script
-    chat_server.answer("Here it is:\n```python\n" + "raise SystemExit('boom')\n" + "```")
-    chat_server.answer("Fixed:\n```python\n" + changed + "```")
+    chat_server.answer("Here it is:\n```python\nraise SystemExit('boom')\n```")
+    chat_server.answer('Fixed:\n```python\nfig.update_layout(title_text="花呗问题的地图")\n```')
     use_server(at, chat_server)
     at.text_input(key="code_request").set_value("给图加一个中文标题").run()
     at.button(key="revise").click().run(timeout=TIMEOUT)
     assert not at.exception
-    assert any("works (after one fix of its error)" in c.value for c in at.caption)
-    assert any('title="花呗问题的地图"' in c.value for c in at.code)
+    assert any(s.value.startswith("Done (second answer)") for s in at.success)
+    assert any("layout.title.text: added '花呗问题的地图'" in t.value for t in at.text)
+    assert any('fig.update_layout(title_text="花呗问题的地图")' in c.value for c in at.code)
+    drawn = next(c for c in at.get("plotly_chart") if c.key == "script_figure")
+    assert json.loads(drawn.proto.spec)["layout"]["title"]["text"] == "花呗问题的地图"
     fix_request = chat_server.requests[-1][1]["messages"][-1]["content"]
     assert "boom" in fix_request
 

@@ -163,7 +163,7 @@ class Answers(ChatModel):
         self.answers, self.prompts = list(answers), []
 
     def stream(self, messages, *, max_tokens=512, temperature=0.2, schema=None):
-        self.prompts.append(messages)
+        self.prompts.append(list(messages))  # as sent: the caller may add to it later
         yield self.answers.pop(0)
 
 
@@ -333,20 +333,55 @@ def test_bundled_model_answers_and_counts_tokens(bundled):
     assert answer.strip() and bundled.count_tokens(answer) <= 24
 
 
+def test_figure_diff_names_each_property_that_changed():
+    import plotly.graph_objects as go
+
+    from embedviz.codegen import figure_diff, outline
+
+    before = go.Figure(go.Scatter(x=list(range(10)), y=list(range(10)), name="花呗"))
+    after = go.Figure(before)
+    after.update_layout(title_text="花呗问题的地图", showlegend=False)
+    after.update_traces(marker=dict(size=15), y=list(range(10, 20)))
+    after.update_layout(template="plotly_dark")
+    changes = figure_diff(before.to_json(), after.to_json())
+    assert "layout.title.text: added '花呗问题的地图'" in changes
+    assert "layout.showlegend: added False" in changes
+    assert "data[0].marker.size: added 15" in changes
+    assert any(c.startswith("data[0].y: ") for c in changes)  # an array: by what it is
+    assert "layout.template: a template -> a template" in changes  # one line, not thousands
+    assert figure_diff(before.to_json(), before.to_json()) == []
+    text = outline(after.to_json())
+    assert "trace 0 (map): type=scatter, name='花呗'" in text and "title.text=" in text
+    assert "0, 1, 2" not in text  # no data
+
+
 @needs_sandbox
-def test_the_llm_sees_the_script_without_its_data_and_the_data_comes_back(seed_texts):
-    from embedviz.codegen import View, compact_script, revise_script, template_script
+def test_a_change_is_lines_added_run_and_compared_with_the_figure_before(seed_texts):
+    from embedviz.codegen import CHANGES_MARK, View, revise_script, template_script
 
     script = template_script(View(seed_texts, "use-multilingual", "pca", 2, labels=list("aabc")))
-    compact, restore = compact_script(script)
-    assert not any(t in compact for t in seed_texts) and "TEXTS = [...]" in compact
-    assert restore(compact) == script
-    changed = compact.replace("fig.write_html(", 'fig.update_layout(title="花呗")\nfig.write_html(')
-    assert changed != compact
-    llm = Answers(f"```python\n{changed}```")
-    revision = revise_script(llm, script, "add a title")
-    assert revision.result.ok and revision.attempts == 1
-    assert all(t in revision.code for t in seed_texts) and 'title="花呗"' in revision.code
+    llm = Answers(
+        "```python\nlegend_size = 12\n```",  # runs, changes nothing
+        'Here:\n```python\nfig.update_layout(title_text="花呗")\n```',
+    )
+    revision = revise_script(llm, script, "加一个标题")
+    assert revision.done and revision.attempts == 2
+    assert revision.changes == ["layout.title.text: added '花呗'"]
+    assert CHANGES_MARK + 'fig.update_layout(title_text="花呗")\n' in revision.code
     assert json.loads(revision.result.figure_json)["layout"]["title"]["text"] == "花呗"
-    sent = llm.prompts[0][-1]["content"]
-    assert "add a title" in sent and seed_texts[0] not in sent
+    first, second = llm.prompts
+    # The LLM sees what the figure holds, never the texts; the second answer is told why.
+    assert "(heatmap): type=heatmap" in first[0]["content"]
+    assert not any(t in m["content"] for m in first for t in seed_texts)
+    assert first[-1]["content"].endswith("加一个标题")
+    assert "left the figure exactly as it was" in second[-1]["content"]
+
+
+@needs_sandbox
+def test_a_change_that_never_changes_the_figure_is_not_done(seed_texts):
+    from embedviz.codegen import View, revise_script, template_script
+
+    script = template_script(View(seed_texts, "use-multilingual", "pca", 2))
+    llm = Answers("```python\nfig.update_layout()\n```", "```python\npass\n```")
+    revision = revise_script(llm, script, "make it nicer")
+    assert revision.result.ok and not revision.changes and not revision.done

@@ -539,13 +539,14 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
         )
     mode = isolation()
     st.caption(describe_isolation())
+    ran = run_state(view_key).setdefault("script_runs", {})
     if c3.button("Run it to check (sandboxed)", key="run_script", disabled=mode == "refused"):
         with st.spinner("Running the script in its own process …"):
-            result = run_script(script, files=files, read_only=analysis.script_read_only())
-        show_run(result)
+            ran[script] = run_script(script, files=files, read_only=analysis.script_read_only())
+        show_run(ran[script])
     request = st.text_input(
         "Ask the LLM to change it",
-        placeholder="给图加一个中文标题 / colour the points by text length",
+        placeholder="给图加一个中文标题 / 隐藏图例 / make the points bigger",
         key="code_request",
     ).strip()
     if st.button(
@@ -554,25 +555,48 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
         disabled=spec is None or not request or mode == "refused",
     ):
         try:
-            with st.status("The LLM is rewriting the script …", expanded=True) as status:
+            with st.status("The LLM is writing the change …", expanded=True) as status:
                 live = st.empty()
                 revision = revise_script(
                     get_llm(spec, options),
                     script,
                     request,
+                    before=ran.get(script),
                     on_text=lambda text: live.code(text[-1500:], language="python"),
                     files=files,
                     read_only=analysis.script_read_only(),
                 )
                 live.empty()
-                status.update(label="Rewritten, run and checked", state="complete")
+                status.update(label="Changed, run and compared", state="complete")
         except (EmbedvizError, ImportError) as err:
             st.error(safe(err))
         else:
-            tries = "first try" if revision.attempts == 1 else "after one fix of its error"
-            st.caption(f"Script {'works' if revision.result.ok else 'still fails'} ({tries}).")
-            st.code(revision.code, language="python")
-            show_run(revision.result)
+            show_revision(revision)
+
+
+def show_revision(revision) -> None:
+    """The lines the LLM added, whether they ran, and what they changed in the figure: a
+    change that runs but leaves the figure as it was is not done."""
+    if revision.attempts == 0:
+        st.error("The script itself does not run, so no change can be checked:")
+        st.code(revision.result.output or "(no output)")
+        return
+    tries = "first answer" if revision.attempts == 1 else "second answer"
+    if revision.done:
+        st.success(
+            f"Done ({tries}): the change ran and the figure changed. Check that it is what "
+            "you asked for:"
+        )
+        st.text("\n".join(revision.changes))
+    elif revision.result.ok:
+        st.warning(f"Not done ({tries}): the change ran but left the figure as it was.")
+    else:
+        st.error(f"Not done ({tries}): the changed script fails.")
+    st.caption("The lines the LLM added:")
+    st.code(revision.lines, language="python")
+    with st.expander("The whole changed script"):
+        st.code(revision.code, language="python")
+    show_run(revision.result)
 
 
 def show_run(result) -> None:
