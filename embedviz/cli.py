@@ -10,6 +10,7 @@
     embedviz explain INPUT [--llm SPEC]
     embedviz compare INPUT (--model A | --embeddings A.npy) (--model B | --embeddings B.npy)
                      [--label-column COL] [--twin-column COL] [--out FILE.html]
+                     [--pairs-csv FILE]
     embedviz doctor
     embedviz bench-llm [--llm SPEC]
 
@@ -650,7 +651,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--twin-column",
         help="each row's paraphrase in this column: adds where each twin ranks under each model",
     )
-    compare.add_argument("--out", help="write both maps, the findings and tables to this .html")
+    compare.add_argument(
+        "--out",
+        default="embedviz_compare.html",
+        help="the .html with both maps, the findings and tables (default "
+        "embedviz_compare.html)",
+    )
     compare.add_argument("--pairs-csv", help="write the pairs that moved most, each way, as CSV")
     compare.add_argument(
         "--top", type=number(int, 0), default=10, help="moved pairs to print each way (10)"

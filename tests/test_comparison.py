@@ -243,7 +243,7 @@ def test_cli_takes_saved_embeddings_for_one_side_and_a_twin_column(tmp_path, use
     np.save(vectors, use_encoder.encode(texts))
     result = run(
         "compare", src, "--embeddings", vectors, "--model", "use-multilingual",
-        "--twin-column", "paraphrase", "--method", "pca", "--top", "1",
+        "--twin-column", "paraphrase", "--method", "pca", "--top", "1", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Added 2 twins from column 'paraphrase'" in result.stderr
@@ -253,6 +253,8 @@ def test_cli_takes_saved_embeddings_for_one_side_and_a_twin_column(tmp_path, use
     assert "Neighbourhood agreement: 1.00" in result.stdout
     twins = re.search(r"Twins ranked nearest: A (\d) of 2, B (\d) of 2", result.stdout)
     assert twins[1] == twins[2]
+    # Without --out the page goes to embedviz_compare.html in the current folder.
+    assert (tmp_path / "embedviz_compare.html").stat().st_size > 1_000_000
 
 
 def test_cli_wants_two_sides(tmp_path):
