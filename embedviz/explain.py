@@ -55,12 +55,13 @@ The nearest other group's most typical members:
 {neighbour}
 {misfits}{taken}
 Answer in {language}, with JSON only:
-{{"label": "...", "versus": "...", "evidence": ["T1", "T2"], "misfits": []}}
+{{"label": "...", "difference": "...", "evidence": ["T1", "T2"], "misfits": []}}
 - "label": a short topic name for what this group's texts are about (3 to 8 words; in
   Chinese 4 to 12 characters) that tells it apart from the nearest group: a name for the
   topic, not one of the texts, not a single word;
-- "versus": one sentence in your own words: what this group is about, and how the nearest
-  group differs;
+- "difference": one full sentence, in words (never "T1" or "N1"), that says what this
+  group's texts ask or say and what the nearest group's texts ask or say instead (e.g.
+  "These ask how to ..., while the nearest group asks ...");
 - "evidence": two or three of its typical members that show it best, by number ("T1");
 - "misfits": the numbers ("M1") of the members that may not belong which are about something
   else than the rest of the group; [] when they all belong."""
@@ -78,7 +79,7 @@ EXPLANATION_SCHEMA = {
     "type": "object",
     "properties": {
         "label": {"type": "string", "minLength": 2, "maxLength": 40},
-        "versus": {"type": "string", "minLength": 8, "maxLength": 160},
+        "difference": {"type": "string", "minLength": 12, "maxLength": 160},
         "evidence": {
             "type": "array",
             "items": {"type": "string", "maxLength": MAX_CHARS + 10},
@@ -90,7 +91,7 @@ EXPLANATION_SCHEMA = {
             "maxItems": MISFIT_CANDIDATES,
         },
     },
-    "required": ["label", "versus", "evidence", "misfits"],
+    "required": ["label", "difference", "evidence", "misfits"],
 }
 
 
@@ -269,7 +270,7 @@ def parse_answer(answer: str) -> dict:
         if isinstance(found, dict) and found:
             return found
     finished = {}
-    for key in ("label", "versus"):  # a cut-off answer: the strings it did finish
+    for key in ("label", "difference", "versus"):  # a cut-off answer: what it did finish
         match = re.search(rf'"{key}"\s*:\s*"((?:[^"\\]|\\.)*)"', answer)
         if match:
             finished[key] = json.loads(f'"{match.group(1)}"')
@@ -377,7 +378,8 @@ def _checked(item: dict, p: Prompted, texts, labels, keywords) -> ClusterExplana
     label = " ".join(str(item.get("label") or "").split())
     if NO_NAME.match(label):  # "group 0" names nothing
         label = ""
-    versus = " ".join(str(item.get("versus") or item.get("explanation") or "").split())
+    said = item.get("difference") or item.get("versus") or item.get("explanation") or ""
+    versus = " ".join(str(said).split())
     fallback = not label
     if fallback:
         label = (keywords or {}).get(p.cluster, f"cluster {p.cluster}")
