@@ -654,8 +654,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--out",
         default="embedviz_compare.html",
-        help="the .html with both maps, the findings and tables (default "
-        "embedviz_compare.html)",
+        help="the .html with both maps, the findings and tables (default embedviz_compare.html)",
     )
     compare.add_argument("--pairs-csv", help="write the pairs that moved most, each way, as CSV")
     compare.add_argument(

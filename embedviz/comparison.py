@@ -459,12 +459,15 @@ class Comparison:
 
     # -- figures and files
 
-    def figure(self, colour_by: str = "agreement") -> go.Figure:
+    def figure(
+        self, colour_by: str = "agreement", highlight: Sequence[int] | None = None
+    ) -> go.Figure:
         """Both maps side by side, B's aligned onto A's; points coloured by the agreement
-        (or by the label column), the same text under the same index on both."""
+        (or by the label column), the same text under the same index on both; the texts at
+        ``highlight`` picked out on both (the rest fade)."""
         from .figures.models import models_figure
 
-        return models_figure(self, colour_by=colour_by)
+        return models_figure(self, colour_by=colour_by, highlight=highlight)
 
     def tables(self) -> list[go.Figure]:
         """The moved pairs each way and, with labels or twins, their tables, as figures."""

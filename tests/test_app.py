@@ -628,6 +628,27 @@ def test_compare_models_tab_on_the_labelled_sample(minilm_folder):
     assert separation["better"].tolist()[0] == "A"
     downloads = {b.proto.label for b in at.get("download_button")}
     assert "Both maps and the tables as HTML (works offline)" in downloads
+    # Selecting texts on A's map picks the same texts out on both maps and lists their
+    # nearest under each model.
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    chosen = [0, 1, 30]
+    points = [
+        {"curve_number": 0, "point_index": i, "point_number": i, "customdata": [i]} for i in chosen
+    ]
+    selection = {"points": points, "point_indices": chosen, "box": [], "lasso": []}
+    states = at._tree.get_widget_states()
+    states.widgets.append(
+        WidgetState(id=maps.proto.id, string_value=json.dumps({"selection": selection}))
+    )
+    at = at._run(states)
+    assert not at.exception, [e.value for e in at.exception]
+    picked = next(c for c in at.get("plotly_chart") if c.key.startswith("models_selected_map_"))
+    both = [t for t in json.loads(picked.proto.spec)["data"] if t["type"] == "scatter"]
+    assert [sorted(t["selectedpoints"]) for t in both] == [chosen, chosen]
+    near = table(at, "nearest_B")
+    texts = at.session_state["embedviz_analysis"].texts
+    assert near["text"].tolist() == [texts[i] for i in chosen]
     # Colouring by the label redraws both maps by topic.
     at.radio(key="models_colour").set_value("topic").run()
     maps = next(c for c in at.get("plotly_chart") if c.key.startswith("models_map_"))

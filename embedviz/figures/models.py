@@ -4,6 +4,7 @@ how much the two agree on each text's neighbours, and the tables of what moved."
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -78,13 +79,16 @@ def _hover(c: Comparison, side: str) -> list[str]:
     return out
 
 
-def models_figure(c: Comparison, colour_by: str = "agreement") -> go.Figure:
+def models_figure(
+    c: Comparison, colour_by: str = "agreement", highlight: Sequence[int] | None = None
+) -> go.Figure:
     """A's map and B's (aligned onto A's) side by side.
 
     Args:
         c: the comparison.
         colour_by: ``"agreement"`` (the share of each text's nearest both models name, on
             one colour scale for both maps) or the label column's name.
+        highlight: positions of texts to pick out on both maps (the rest fade).
     """
     dims = c.a.dims
     name_a, name_b = (escape(n) for n in c.names)
@@ -135,6 +139,11 @@ def models_figure(c: Comparison, colour_by: str = "agreement") -> go.Figure:
             else:
                 cls = go.Scattergl if n > WEBGL_ABOVE else go.Scatter
                 trace = cls(x=coords[idx, 0], y=coords[idx, 1], **common)
+            if highlight is not None:
+                picked = set(int(i) for i in highlight)
+                trace.selectedpoints = [k for k, i in enumerate(idx) if int(i) in picked]
+                trace.selected = dict(marker=dict(opacity=1.0))
+                trace.unselected = dict(marker=dict(opacity=0.12))
             fig.add_trace(trace, row=1, col=col)
     what = (
         f"coloured by {escape(c.a.label_name)}"

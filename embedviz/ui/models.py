@@ -141,7 +141,14 @@ def show_comparison(c: Comparison, key: str) -> None:
         }
     )
     if chosen:
-        st.subheader(f"{len(chosen):,} selected texts: their nearest under A and under B")
+        st.subheader(f"{len(chosen):,} selected texts on both maps")
+        # A second chart: redrawing the first would clear the selection it reports.
+        st.plotly_chart(
+            c.figure(colour_by=colour_by, highlight=chosen),
+            theme=None,
+            key=f"models_selected_map_{key}",
+        )
+        st.caption("Their nearest texts under A and under B:")
         show_table(c.neighbours_frame(chosen), key="models_selected")
     else:
         st.caption(
