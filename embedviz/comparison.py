@@ -69,12 +69,14 @@ def _unit(X) -> np.ndarray:
     return check_embeddings(X)
 
 
-def neighbour_agreement(Xa, Xb, k: int = AGREEMENT_K) -> tuple[np.ndarray, int]:
+def neighbour_agreement(
+    Xa, Xb, k: int = AGREEMENT_K, near: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, int]:
     """Per text, the share of its ``k`` nearest texts (cosine) that both models name.
 
     Returns:
         (float32 ``(n,)`` in [0, 1], the k used: at most ``(n - 1) // 2`` and at least 1;
-        NaN and 0 for one text).
+        NaN and 0 for one text). ``near``: each model's k nearest, when already found.
     """
     from .similarity import top_k_neighbours
 
@@ -82,8 +84,11 @@ def neighbour_agreement(Xa, Xb, k: int = AGREEMENT_K) -> tuple[np.ndarray, int]:
     k = max(1, min(k, (n - 1) // 2)) if n > 1 else 0
     if k < 1:
         return np.full(n, np.nan, dtype=np.float32), 0
-    near_a, _ = top_k_neighbours(Xa, k)
-    near_b, _ = top_k_neighbours(Xb, k)
+    if near is not None and near[0].shape[1] == k:
+        near_a, near_b = near
+    else:
+        near_a, _ = top_k_neighbours(Xa, k)
+        near_b, _ = top_k_neighbours(Xb, k)
     shared = np.empty(n, dtype=np.float32)
     step = max(1, 4_000_000 // (k * k))
     for start in range(0, n, step):
@@ -139,9 +144,11 @@ def _sample_pairs(n: int, m: int, rng) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _row_cosines(U: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Cosines of the pairs (i[k], j[k]) of unit rows, gathered in chunks of bounded memory."""
     out = np.empty(len(i), dtype=np.float32)
-    for start in range(0, len(i), 1_000_000):
-        a, b = U[i[start : start + 1_000_000]], U[j[start : start + 1_000_000]]
+    step = max(1, 2**26 // (4 * U.shape[1]))  # ~64 MB of gathered rows a side
+    for start in range(0, len(i), step):
+        a, b = U[i[start : start + step]], U[j[start : start + step]]
         out[start : start + len(a)] = np.einsum("ij,ij->i", a, b)
     # Rounded: equal pairs must rank equal, not by float32 noise in the last bit.
     return np.round(np.clip(out, -1.0, 1.0), 6)
@@ -169,12 +176,20 @@ class MovedPairs:
         return self.percentile_b - self.percentile_a
 
 
-def moved_pairs(Xa, Xb, *, keep: int = KEEP_MOVED, random_state: int = 0) -> MovedPairs:
+def moved_pairs(
+    Xa,
+    Xb,
+    *,
+    keep: int = KEEP_MOVED,
+    random_state: int = 0,
+    near: tuple[np.ndarray, np.ndarray] | None = None,
+) -> MovedPairs:
     """The pairs that moved most between two models, ``keep`` each way.
 
     Up to :data:`ALL_PAIRS_UP_TO` texts every pair is ranked; above, the candidates are the
     pairs among each text's :data:`AGREEMENT_K` nearest under either model, and their
-    percentiles come from :data:`REFERENCE_PAIRS` random pairs.
+    percentiles come from :data:`REFERENCE_PAIRS` random pairs. ``near``: each model's
+    :data:`AGREEMENT_K` nearest, when already found.
     """
     from .similarity import top_k_neighbours
 
@@ -183,15 +198,16 @@ def moved_pairs(Xa, Xb, *, keep: int = KEEP_MOVED, random_state: int = 0) -> Mov
     n_pairs = n * (n - 1) // 2
     if n <= ALL_PAIRS_UP_TO:
         i, j = np.triu_indices(n, k=1)
-        ca, cb = _row_cosines(Ua, i, j), _row_cosines(Ub, i, j)
+        # The n x n products (36 MB at 3,000 texts), not gathered rows per pair.
+        ca = np.round(np.clip((Ua @ Ua.T)[i, j], -1.0, 1.0), 6)
+        cb = np.round(np.clip((Ub @ Ub.T)[i, j], -1.0, 1.0), 6)
         pa, pb = percentile_ranks(ca), percentile_ranks(cb)
         how = f"all {n_pairs:,} pairs ranked"
     else:
         k = min(AGREEMENT_K, n - 1)
-        cand = [
-            np.stack([np.repeat(np.arange(n), k), top_k_neighbours(U, k)[0].ravel()], axis=1)
-            for U in (Ua, Ub)
-        ]
+        if near is None or near[0].shape[1] != k:
+            near = (top_k_neighbours(Ua, k)[0], top_k_neighbours(Ub, k)[0])
+        cand = [np.stack([np.repeat(np.arange(n), k), found.ravel()], axis=1) for found in near]
         both = np.sort(np.concatenate(cand), axis=1)
         both = np.unique(both, axis=0)
         i, j = both[:, 0], both[:, 1]
@@ -731,9 +747,16 @@ def compare_runs(
         run_a = replace(run_a, model_name=f"{run_a.model_name} (A)", _memo={})
         run_b = replace(run_b, model_name=f"{run_b.model_name} (B)", _memo={})
 
-    agreement, used_k = neighbour_agreement(run_a.embeddings, run_b.embeddings, n_neighbours)
+    from .similarity import top_k_neighbours
+
+    Xa, Xb = run_a.embeddings, run_b.embeddings
+    near = None
+    if run_a.n_texts > ALL_PAIRS_UP_TO:  # both measures need each model's nearest: once
+        k = min(AGREEMENT_K, run_a.n_texts - 1)
+        near = (top_k_neighbours(Xa, k)[0], top_k_neighbours(Xb, k)[0])
+    agreement, used_k = neighbour_agreement(Xa, Xb, n_neighbours, near=near)
     aligned, disparity = align(run_a.coords, run_b.coords)
-    moved = moved_pairs(run_a.embeddings, run_b.embeddings, random_state=random_state)
+    moved = moved_pairs(Xa, Xb, random_state=random_state, near=near)
     separation = None
     if run_a.labels is not None:
         label_k = min(LABEL_K, run_a.n_texts - 1)
