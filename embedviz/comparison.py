@@ -649,10 +649,12 @@ def compare(
         InputError: fewer than two texts, or labels or embeddings that do not fit.
         ParameterError: as :func:`embedviz.analyze`; or A and B are the same model.
     """
+    from .encoders import canonical_spec
     from .pipeline import DEFAULT_CLUSTER, DEFAULT_METHOD, analyze, as_batch
 
-    if isinstance(a, str) and isinstance(b, str) and a.strip() == b.strip():
-        raise ParameterError(f"A and B are both {a!r}. Give two different models to compare.")
+    if isinstance(a, str) and isinstance(b, str) and canonical_spec(a) == canonical_spec(b):
+        same = repr(a) if a.strip() == b.strip() else f"{a!r} and {b!r}, one model"
+        raise ParameterError(f"A and B are both {same}. Give two different models to compare.")
     batch = as_batch(texts, labels=labels)
     if len(batch.texts) < 2:
         raise InputError("Comparing two models needs at least two texts.")

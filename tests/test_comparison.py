@@ -128,6 +128,8 @@ def test_many_texts_rank_neighbour_pairs_against_a_sample(monkeypatch):
 def test_wrong_input_says_what_to_do(seed_texts):
     with pytest.raises(ParameterError, match="Give two different models"):
         embedviz.compare(seed_texts, a="use-multilingual", b="use-multilingual")
+    with pytest.raises(ParameterError, match="'use-multilingual' and 'USE', one model"):
+        embedviz.compare(seed_texts, a="use-multilingual", b="USE")
     with pytest.raises(InputError, match="at least two texts"):
         embedviz.compare(["一句"], a=np.ones((1, 4)), b=np.ones((1, 4)))
     with pytest.raises(InputError, match="2 rows|3 texts|embeddings"):

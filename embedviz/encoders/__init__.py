@@ -44,6 +44,7 @@ def offline_models() -> dict[str, str]:
 __all__ = [
     "DEFAULT_MODEL",
     "KNOWN_MODELS",
+    "canonical_spec",
     "Encoder",
     "ModelLoadError",
     "ObjectEncoder",
@@ -52,6 +53,17 @@ __all__ = [
     "offline_models",
     "select_encoder",
 ]
+
+
+def canonical_spec(spec: str) -> str:
+    """One spelling per model: the USE aliases as ``use-multilingual``, ``text2vec:NAME`` as
+    NAME, a folder as its resolved path (to tell whether two specs name the same model)."""
+    spec = (spec or "").strip()
+    if spec.lower() in _USE_ALIASES:
+        return DEFAULT_MODEL
+    name = spec.removeprefix("text2vec:")
+    path = Path(name).expanduser()
+    return str(path.resolve()) if path.exists() else name
 
 
 def select_encoder(model) -> Encoder:
