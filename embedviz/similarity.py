@@ -10,10 +10,14 @@ Example:
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
 from ._validation import check_embeddings
+
+log = logging.getLogger(__name__)
 
 
 def cosine_matrix(X) -> np.ndarray:
@@ -160,18 +164,37 @@ def _keep_top(found_i, found_j, found_v, limit):
     return [i[top]], [j[top]], [v[top]]
 
 
+#: Above this many texts the k nearest come from an HNSW graph (faiss) instead of exact
+#: blocks: at 20,000 real texts 4.3x faster at recall@14 0.98, at 100,000 12x at 0.99
+#: (bench/ann_neighbours.py). Exact search grows with n^2: 209 s at 100,000 on 2 cores.
+ANN_ABOVE = 10_000
+#: HNSW's links per node, and how wide it searches when building and when asked.
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 64, 64
+
+
 def top_k_neighbours(
-    X, k: int = 10, *, block_rows: int | None = None
+    X, k: int = 10, *, block_rows: int | None = None, exact: bool | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each text's ``k`` most similar other texts, block by block (bounded memory).
+    """Each text's ``k`` most similar other texts.
+
+    Exact, block by block (bounded memory), up to :data:`ANN_ABOVE` texts; above, from an
+    approximate HNSW index (recall@10 about 0.98 on sentence embeddings), unless ``exact``
+    says otherwise.
 
     Returns:
         (indices, cosines): int64 and float32 arrays ``(n_texts, k)``, most similar first.
     """
     U = check_embeddings(X)
     n = U.shape[0]
-    block_rows = block_rows or _block_rows(n)
     k = min(k, n - 1)
+    if exact is None:
+        exact = n <= ANN_ABOVE
+    if not exact and k > 0:
+        try:
+            return _hnsw_neighbours(U, k)
+        except ImportError:
+            log.info("faiss is not installed: exact neighbours for %d texts", n)
+    block_rows = block_rows or _block_rows(n)
     idx = np.empty((n, max(k, 0)), dtype=np.int64)
     sim = np.empty((n, max(k, 0)), dtype=np.float32)
     if k <= 0:
@@ -186,6 +209,30 @@ def top_k_neighbours(
         idx[start : start + len(rows)] = np.take_along_axis(near, order, axis=1)
         sim[start : start + len(rows)] = np.take_along_axis(values, order, axis=1)
     return idx, sim
+
+
+def _hnsw_neighbours(U: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k nearest of every row by inner product (unit rows: cosine) from faiss's HNSW."""
+    import faiss
+
+    n = U.shape[0]
+    index = faiss.IndexHNSWFlat(U.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    index.add(np.ascontiguousarray(U, dtype=np.float32))
+    index.hnsw.efSearch = max(HNSW_EF_SEARCH, 2 * k)
+    sims, idx = index.search(np.ascontiguousarray(U, dtype=np.float32), k + 1)
+    if (idx < 0).any():  # fewer found than asked: never seen here, but exact is always right
+        return top_k_neighbours(U, k, exact=True)
+    # Drop each row's own entry: usually first, but a duplicate text may come before it;
+    # when it was not found at all, the last (farthest) goes instead.
+    own = idx == np.arange(n)[:, None]
+    last = ~own.any(axis=1)
+    own[last, -1] = True
+    order = np.argsort(own, axis=1, kind="stable")[:, :k]
+    return (
+        np.take_along_axis(idx, order, axis=1).astype(np.int64),
+        np.clip(np.take_along_axis(sims, order, axis=1), -1.0, 1.0).astype(np.float32),
+    )
 
 
 def rank_by_query(X, query, top_k: int = 10) -> tuple[np.ndarray, np.ndarray]:

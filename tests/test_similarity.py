@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedviz.similarity import cosine_matrix, pair_frame, similarity_order, top_pairs
+from embedviz.similarity import (
+    cosine_matrix,
+    pair_frame,
+    similarity_order,
+    top_k_neighbours,
+    top_pairs,
+)
 
 
 def test_cosine_of_known_vectors():
@@ -116,3 +122,35 @@ def test_search_ranks_the_paraphrase_first(use_encoder, seed_texts):
     assert list(cosines) == sorted(cosines, reverse=True)
     with pytest.raises(ValueError, match="encode both with the same model"):
         rank_by_query(X, q[:10])
+
+
+def test_approximate_neighbours_agree_with_exact_ones_and_skip_the_text_itself():
+    # Sentence-like data: 3,000 unit vectors in 40 groups, with exact duplicates.
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(40, 64))
+    X = centres[rng.integers(0, 40, 3000)] + rng.normal(scale=0.6, size=(3000, 64))
+    X[1] = X[0]  # a duplicate text: it may come before the text itself
+    X = X.astype(np.float32)
+    exact, _ = top_k_neighbours(X, 10, exact=True)
+    approx, sims = top_k_neighbours(X, 10, exact=False)
+    assert approx.shape == (3000, 10) and approx.dtype == np.int64
+    assert not (approx == np.arange(3000)[:, None]).any()  # never its own neighbour
+    assert approx[0, 0] == 1 and approx[1, 0] == 0 and sims[0, 0] == pytest.approx(1.0)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact, approx, strict=True)])
+    assert recall >= 0.95, recall
+    assert np.all(np.diff(sims, axis=1) <= 1e-6)  # most similar first
+
+
+def test_the_index_is_used_above_its_size_only(monkeypatch):
+    import embedviz.similarity as similarity
+
+    calls = []
+    real = similarity._hnsw_neighbours
+    monkeypatch.setattr(similarity, "_hnsw_neighbours", lambda U, k: calls.append(k) or real(U, k))
+    X = np.random.default_rng(1).normal(size=(300, 16)).astype(np.float32)
+    monkeypatch.setattr(similarity, "ANN_ABOVE", 300)
+    similarity.top_k_neighbours(X, 5)
+    assert calls == []
+    monkeypatch.setattr(similarity, "ANN_ABOVE", 299)
+    similarity.top_k_neighbours(X, 5)
+    assert calls == [5]

@@ -18,8 +18,8 @@ from ._base import (
 from .pca import PCAProjector
 
 #: From this many texts UMAP would build its neighbour graph with pynndescent, whose numba
-#: code compiles afresh in every process (~40 s); embedviz computes the exact graph in numpy
-#: blocks instead and hands it over.
+#: code compiles afresh in every process (~40 s); embedviz computes the graph itself (numpy
+#: blocks, or an HNSW index for many texts) and hands it over.
 UMAP_PRECOMPUTED_KNN_FROM = 4096
 
 N_NEIGHBORS = Param(
@@ -41,7 +41,8 @@ MIN_DIST = Param(
 
 
 def precomputed_knn(X: np.ndarray, n_neighbors: int):
-    """The exact cosine neighbour graph in UMAP's ``precomputed_knn`` form, for
+    """The cosine neighbour graph (exact up to :data:`embedviz.similarity.ANN_ABOVE` texts,
+    from an HNSW index above) in UMAP's ``precomputed_knn`` form, for
     :data:`UMAP_PRECOMPUTED_KNN_FROM` texts or more; None below (UMAP then builds its own).
 
     Args:
