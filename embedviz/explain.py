@@ -295,7 +295,9 @@ def _by_number(quote: str, typical: Sequence[str]) -> str:
     return quote
 
 
-_QUOTE_MARKS = "\"'“”‘’「」『』《》 \t"
+#: Stripped from both ends of a quote: quotation marks, and the ellipsis the prompt puts on
+#: a member cut at MAX_CHARS (the rest of the quote must then be part of a member).
+_QUOTE_MARKS = "\"'“”‘’「」『』《》 \t…"
 
 
 def check_quotes(quotes: Sequence[str], members: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -342,7 +344,7 @@ def explain_clusters(
     failed: LLMError | None = None
     for p in shown:
         prompt = build_prompt(
-            p, by_id.get(p.nearest), texts, taken=[e.label for e in out if e.evidence]
+            p, by_id.get(p.nearest), texts, taken=[e.label for e in out if not e.fallback]
         )
         answer = ""
         transcript += f"\n[cluster {p.cluster}] "

@@ -385,3 +385,14 @@ def test_a_change_that_never_changes_the_figure_is_not_done(seed_texts):
     llm = Answers("```python\nfig.update_layout()\n```", "```python\npass\n```")
     revision = revise_script(llm, script, "make it nicer")
     assert revision.result.ok and not revision.changes and not revision.done
+
+
+def test_quotes_of_members_cut_in_the_prompt_still_count():
+    from embedviz.explain import check_quotes
+
+    members = ["如何更换花呗绑定银行卡，并且保留原来的还款记录", "花呗更改绑定银行卡"]
+    found, dropped = check_quotes(
+        ["如何更换花呗绑定银行卡…", "“花呗更改绑定银行卡”", "换卡"], members
+    )
+    assert found == ["如何更换花呗绑定银行卡", "花呗更改绑定银行卡"]
+    assert dropped == ["换卡"]  # two characters: too short to count as a part of one
