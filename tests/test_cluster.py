@@ -182,3 +182,18 @@ def test_default_clusters_hardly_change_with_the_seed_and_leave_no_text_alone(da
     for labels in runs:
         assert np.bincount(labels).min() >= 2  # no "cluster" of one text
         assert adjusted_rand(batch.labels, labels) >= 0.8
+
+
+def test_above_the_consensus_size_one_k_means_runs(monkeypatch, clusters):
+    import embedviz.cluster as module
+
+    X, truth = clusters
+    runs = []
+    real = module.consensus_kmeans
+    monkeypatch.setattr(module, "consensus_kmeans", lambda *a, **k: runs.append(1) or real(*a, **k))
+    assert adjusted_rand(truth, cluster(X, "kmeans", 3).labels) == 1.0
+    assert runs == [1]  # 30 texts: the consensus
+    monkeypatch.setattr(module, "CONSENSUS_UP_TO", 29)
+    assert adjusted_rand(truth, cluster(X, "kmeans", 3).labels) == 1.0
+    assert adjusted_rand(truth, cluster(X, "kmeans").labels) == 1.0  # auto k, one run per k
+    assert runs == [1]
