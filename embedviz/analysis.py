@@ -342,33 +342,32 @@ class Analysis:
                 do not fit show on hover); by default only for a handful of texts. Without
                 them, each cluster's name is written once at its centre.
         """
-        from .figures.scatter import add_query_point, ring_points
+        from .figures.scatter import add_query_point
 
         fig = self._map(self.coords, self.axis_titles, self.method_label, colour_by, point_labels)
         if self.misfits:
             odd = self.misfit_positions
-            ring_points(
-                fig,
-                self.coords[odd],
-                [self.texts[i] for i in odd],
-                [self.rows[i] for i in odd],
-                odd,
-                name=f"{len(odd)} that do not fit their cluster (LLM)",
-                dim_others=False,
-                colour="#d62728",
-            )
+            name = f"{len(odd)} that do not fit their cluster (LLM)"
+            self._ring(fig, odd, name, dim_others=False, colour="#d62728")
         if query is not None:
             hits = [int(i) for i in query.positions]
-            ring_points(
-                fig,
-                self.coords[hits],
-                [self.texts[i] for i in hits],
-                [self.rows[i] for i in hits],
-                hits,
-                name=f"{len(hits)} nearest the query",
-            )
+            self._ring(fig, hits, f"{len(hits)} nearest the query")
             add_query_point(fig, query.coords[0], query.query)
         return fig
+
+    def _ring(self, fig: go.Figure, positions: list[int], name: str, **style) -> None:
+        """Ring the texts at ``positions`` on the map (search hits, misfits)."""
+        from .figures.scatter import ring_points
+
+        ring_points(
+            fig,
+            self.coords[positions],
+            [self.texts[i] for i in positions],
+            [self.rows[i] for i in positions],
+            positions,
+            name=name,
+            **style,
+        )
 
     def compare_figure(
         self, projection: Projection, scores: NeighbourhoodScores, colour_by: str | None = None
