@@ -97,10 +97,13 @@ def neighbour_agreement(
     return shared / k, k
 
 
-def knn_label_accuracy(X, labels: Sequence[str], k: int = LABEL_K) -> float:
+def knn_label_accuracy(
+    X, labels: Sequence[str], k: int = LABEL_K, near: np.ndarray | None = None
+) -> float:
     """Leave-one-out accuracy of a vote of each text's ``k`` nearest texts for its label.
 
-    A tie goes to the label of the nearest text among the tied ones.
+    A tie goes to the label of the nearest text among the tied ones. ``near``: each text's
+    nearest (most similar first), when already found with at least ``k`` of them.
     """
     from .similarity import top_k_neighbours
 
@@ -108,7 +111,8 @@ def knn_label_accuracy(X, labels: Sequence[str], k: int = LABEL_K) -> float:
     n = len(values)
     if n < 2:
         return float("nan")
-    near, _ = top_k_neighbours(X, min(k, n - 1))
+    k = min(k, n - 1)
+    near = near[:, :k] if near is not None and near.shape[1] >= k else top_k_neighbours(X, k)[0]
     _, codes = np.unique(values, return_inverse=True)
     right = 0
     for i, row in enumerate(near):
@@ -764,8 +768,8 @@ def compare_runs(
         label_k = min(LABEL_K, run_a.n_texts - 1)
         separation = {
             f"kNN label accuracy (vote of {label_k} nearest)": (
-                knn_label_accuracy(run_a.embeddings, run_a.labels, label_k),
-                knn_label_accuracy(run_b.embeddings, run_b.labels, label_k),
+                knn_label_accuracy(Xa, run_a.labels, label_k, None if near is None else near[0]),
+                knn_label_accuracy(Xb, run_b.labels, label_k, None if near is None else near[1]),
             )
         }
         if "ari" in run_a.scores and "ari" in run_b.scores:

@@ -264,3 +264,17 @@ def test_cli_wants_two_sides(tmp_path):
 
     result = run("compare", DATA / "seed_huabei.txt", "--model", "use-multilingual")
     assert result.returncode == 2 and "Give two models to compare (got 1)" in result.stderr
+
+
+def test_many_texts_share_one_neighbour_search_and_give_the_same_findings(monkeypatch):
+    import embedviz.comparison as comparison
+
+    texts, A, labels = topics([8, 8, 8])
+    B = A @ rotation(16)
+    B[[0, 8]] = B[[8, 0]]
+    small = embedviz.compare(texts, a=A, b=B, labels=labels, method="pca", n_neighbours=5)
+    monkeypatch.setattr(comparison, "ALL_PAIRS_UP_TO", 20)  # 24 texts count as many now
+    many = embedviz.compare(texts, a=A, b=B, labels=labels, method="pca", n_neighbours=5)
+    np.testing.assert_array_equal(many.agreement, small.agreement)
+    assert many.separation == small.separation
+    assert "random pairs" in many.pairs.how
