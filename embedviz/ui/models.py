@@ -174,31 +174,20 @@ def show_comparison(c: Comparison, key: str) -> None:
     if twins is not None:
         st.subheader("Where each twin ranks among its text's neighbours (1 = nearest)")
         show_table(twins, key="models_twins")
-    d1, d2, d3 = st.columns(3)
-    d1.download_button(
-        "Both maps and the tables as HTML (works offline)",
-        c.html,
-        file_name="embedviz_two_models.html",
-        mime="text/html",
-        on_click="ignore",
-        key="download_models_html",
+    downloads = (
+        ("Both maps and the tables as HTML (works offline)", c.html, "two_models.html", "html"),
+        ("Moved pairs (CSV)", c.pairs_csv, "moved_pairs.csv", "pairs"),
+        ("Each text under both models (CSV)", c.points_csv, "two_models_points.csv", "points"),
     )
-    d2.download_button(
-        "Moved pairs (CSV)",
-        c.pairs_csv,
-        file_name="embedviz_moved_pairs.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key="download_models_pairs",
-    )
-    d3.download_button(
-        "Each text under both models (CSV)",
-        c.points_csv,
-        file_name="embedviz_two_models_points.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key="download_models_points",
-    )
+    for column, (label, data, name, what) in zip(st.columns(3), downloads, strict=True):
+        column.download_button(
+            label,
+            data,  # made when clicked
+            file_name=f"embedviz_{name}",
+            mime="text/html" if name.endswith(".html") else "text/csv",
+            on_click="ignore",
+            key=f"download_models_{what}",
+        )
 
 
 def _pair_columns(frame):
