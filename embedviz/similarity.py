@@ -187,52 +187,91 @@ def top_k_neighbours(
     U = check_embeddings(X)
     n = U.shape[0]
     k = min(k, n - 1)
-    if exact is None:
-        exact = n <= ANN_ABOVE
-    if not exact and k > 0:
-        try:
-            return _hnsw_neighbours(U, k)
-        except ImportError:
-            log.info("faiss is not installed: exact neighbours for %d texts", n)
-    block_rows = block_rows or _block_rows(n)
-    idx = np.empty((n, max(k, 0)), dtype=np.int64)
-    sim = np.empty((n, max(k, 0)), dtype=np.float32)
     if k <= 0:
-        return idx, sim
-    for start in range(0, n, block_rows):
-        block = U[start : start + block_rows] @ U.T
-        rows = np.arange(block.shape[0])
-        block[rows, rows + start] = -np.inf  # not its own neighbour
-        near = np.argpartition(-block, k - 1, axis=1)[:, :k]
-        values = np.take_along_axis(block, near, axis=1)
-        order = np.argsort(-values, axis=1, kind="stable")
-        idx[start : start + len(rows)] = np.take_along_axis(near, order, axis=1)
-        sim[start : start + len(rows)] = np.take_along_axis(values, order, axis=1)
-    return idx, sim
-
-
-def _hnsw_neighbours(U: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k nearest of every row by inner product (unit rows: cosine) from faiss's HNSW."""
-    import faiss
-
-    n = U.shape[0]
-    index = faiss.IndexHNSWFlat(U.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    index.add(np.ascontiguousarray(U, dtype=np.float32))
-    index.hnsw.efSearch = max(HNSW_EF_SEARCH, 2 * k)
-    sims, idx = index.search(np.ascontiguousarray(U, dtype=np.float32), k + 1)
-    if (idx < 0).any():  # fewer found than asked: never seen here, but exact is always right
-        return top_k_neighbours(U, k, exact=True)
+        return np.empty((n, 0), dtype=np.int64), np.empty((n, 0), dtype=np.float32)
+    index = NeighbourIndex(U, exact=exact, block_rows=block_rows)
+    idx, sims = index.search(U, k + 1)
+    if (idx < 0).any():  # HNSW found fewer than asked: never seen here, but exact is right
+        return top_k_neighbours(U, k, exact=True, block_rows=block_rows)
     # Drop each row's own entry: usually first, but a duplicate text may come before it;
     # when it was not found at all, the last (farthest) goes instead.
     own = idx == np.arange(n)[:, None]
     last = ~own.any(axis=1)
     own[last, -1] = True
     order = np.argsort(own, axis=1, kind="stable")[:, :k]
-    return (
-        np.take_along_axis(idx, order, axis=1).astype(np.int64),
-        np.clip(np.take_along_axis(sims, order, axis=1), -1.0, 1.0).astype(np.float32),
-    )
+    return np.take_along_axis(idx, order, axis=1), np.take_along_axis(sims, order, axis=1)
+
+
+class NeighbourIndex:
+    """Rows of embeddings that answer "which rows are most similar to this one?" for any
+    query: exact blocks up to :data:`ANN_ABOVE` rows, faiss's HNSW graph above (or when
+    ``exact=False``); exact when faiss is not installed.
+
+    Example:
+        >>> import numpy as np
+        >>> index = NeighbourIndex(np.eye(3, dtype=np.float32))
+        >>> idx, cos = index.search(np.array([[0.6, 0.8, 0.0]]), 2)
+        >>> idx.tolist(), cos.astype(float).round(2).tolist()
+        ([[1, 0]], [[0.8, 0.6]])
+    """
+
+    def __init__(self, X, *, exact: bool | None = None, block_rows: int | None = None):
+        self.U = check_embeddings(X)
+        n = self.U.shape[0]
+        self.block_rows = block_rows or _block_rows(n)
+        self.hnsw = None
+        if exact is False or (exact is None and n > ANN_ABOVE):
+            try:
+                self.hnsw = _hnsw_index(self.U)
+            except ImportError:
+                log.info("faiss is not installed: exact neighbours among %d texts", n)
+
+    @property
+    def exact(self) -> bool:
+        return self.hnsw is None
+
+    def __len__(self) -> int:
+        return self.U.shape[0]
+
+    def search(self, Q, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` rows most similar to each query (a query equal to a row finds it).
+
+        Returns:
+            (indices, cosines): int64 and float32 ``(n_queries, k)``, most similar first;
+            an HNSW search that finds fewer than ``k`` pads with index -1.
+        """
+        Q = check_embeddings(Q)
+        if Q.shape[1] != self.U.shape[1]:
+            raise ValueError(
+                f"The queries have {Q.shape[1]} dimensions but the index {self.U.shape[1]}: "
+                "encode both with the same model."
+            )
+        k = min(k, len(self))
+        if self.hnsw is not None:
+            self.hnsw.hnsw.efSearch = max(HNSW_EF_SEARCH, 2 * k)
+            sims, idx = self.hnsw.search(np.ascontiguousarray(Q, dtype=np.float32), k)
+            return idx.astype(np.int64), np.clip(sims, -1.0, 1.0).astype(np.float32)
+        idx = np.empty((Q.shape[0], k), dtype=np.int64)
+        sim = np.empty((Q.shape[0], k), dtype=np.float32)
+        for start in range(0, Q.shape[0], self.block_rows):
+            block = Q[start : start + self.block_rows] @ self.U.T
+            near = np.argpartition(-block, k - 1, axis=1)[:, :k]
+            values = np.take_along_axis(block, near, axis=1)
+            order = np.argsort(-values, axis=1, kind="stable")
+            stop = start + block.shape[0]
+            idx[start:stop] = np.take_along_axis(near, order, axis=1)
+            sim[start:stop] = np.clip(np.take_along_axis(values, order, axis=1), -1.0, 1.0)
+        return idx, sim
+
+
+def _hnsw_index(U: np.ndarray):
+    """faiss's HNSW graph over unit rows, searched by inner product (= cosine)."""
+    import faiss
+
+    index = faiss.IndexHNSWFlat(U.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    index.add(np.ascontiguousarray(U, dtype=np.float32))
+    return index
 
 
 def rank_by_query(X, query, top_k: int = 10) -> tuple[np.ndarray, np.ndarray]:

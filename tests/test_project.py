@@ -196,9 +196,41 @@ def test_umap_of_many_texts_runs_on_a_graph_computed_without_numba(monkeypatch, 
     assert (knn[:, 0] == np.arange(30)).all()  # each text first, as umap expects
     assert (truth[knn] == truth[:, None]).all()  # every neighbour from its own group
     placed, note = p.place(X[:1])
-    assert "keeps no model for new points" in note
+    assert note is None  # umap's own transform, searching embedviz's index
     d = np.linalg.norm(p.coords - placed, axis=1)
     assert truth[np.argmin(d)] == truth[0]
+
+
+@pytest.mark.slow
+def test_umap_of_very_many_texts_learns_from_a_sample_and_keeps_every_group(monkeypatch):
+    import embedviz.project.umap as umap_module
+    from embedviz.project import REGISTRY
+
+    monkeypatch.setattr(umap_module, "UMAP_PRECOMPUTED_KNN_FROM", 10)
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(5, 32)) * 3
+    X = np.vstack([c + rng.normal(scale=0.3, size=(120, 32)) for c in centres]).astype(np.float32)
+    truth = np.repeat(np.arange(5), 120)
+    p = project(X, "umap", fit_sample=100)
+    assert p.warnings == [
+        "UMAP learned this map from a random 100 of the 600 texts, placed the other 500 with "
+        f"its transform, then refined all together for {umap_module.REFINE_EPOCHS} epochs "
+        "(fit_sample; 0 fits on all, slower)."
+    ]
+    assert p.params["fit_sample"] == 100 and np.isfinite(p.coords).all()
+    # Each text's 10 nearest on the map come from its own group, sampled or placed.
+    d = np.linalg.norm(p.coords[:, None] - p.coords[None], axis=2)
+    np.fill_diagonal(d, np.inf)
+    near = np.argsort(d, axis=1)[:, :10]
+    assert (truth[near] == truth[:, None]).mean() > 0.99
+    placed, note = p.place(X[130:131] * 1.001)
+    assert note is None
+    assert truth[np.argmin(np.linalg.norm(p.coords - placed, axis=1))] == 1
+    script = REGISTRY["umap"].script(600, 2, p.params, 0)
+    assert "choice(len(U), 100, replace=False)" in script and "init=start" in script
+    # Up to twice the sample size every text is fitted: no note, no sample in the params.
+    whole = project(X[:200], "umap", fit_sample=100)
+    assert whole.warnings == [] and "fit_sample" not in whole.params
 
 
 def test_pacmap_seed_changes_the_picture_and_few_texts_fall_back_to_pca(clusters, tiny):

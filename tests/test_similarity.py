@@ -145,12 +145,12 @@ def test_the_index_is_used_above_its_size_only(monkeypatch):
     import embedviz.similarity as similarity
 
     calls = []
-    real = similarity._hnsw_neighbours
-    monkeypatch.setattr(similarity, "_hnsw_neighbours", lambda U, k: calls.append(k) or real(U, k))
+    real = similarity._hnsw_index
+    monkeypatch.setattr(similarity, "_hnsw_index", lambda U: calls.append(len(U)) or real(U))
     X = np.random.default_rng(1).normal(size=(300, 16)).astype(np.float32)
     monkeypatch.setattr(similarity, "ANN_ABOVE", 300)
     similarity.top_k_neighbours(X, 5)
     assert calls == []
     monkeypatch.setattr(similarity, "ANN_ABOVE", 299)
     similarity.top_k_neighbours(X, 5)
-    assert calls == [5]
+    assert calls == [300]
