@@ -35,6 +35,7 @@ from .errors import EmbedvizError
 from .inputs import TextBatch, read_path, texts_from_table
 from .pipeline import DEFAULT_METHOD
 from .project import DEFAULT_RANDOM_STATE, METHODS, REGISTRY
+from .shards import SHARD_ROWS
 
 EXIT_USAGE = 2
 
@@ -94,12 +95,65 @@ def encode_batch(batch: TextBatch, spec: str, use_cache: bool = True):
 
 
 def cmd_embed(args) -> int:
+    out = Path(args.out)
+    if args.engine == "ray" or out.suffix.lower() != ".npy":
+        return _embed_shards(args, out)
     batch = load_batch(args)
     _, X = encode_batch(batch, args.model, not args.no_cache)
     out = Path(args.out)
     with all_or_none() as stage, open(stage(out), "wb") as f:
         np.save(f, X.astype(np.float32))
     _say(f"Wrote {out} ({X.shape[0]} x {X.shape[1]} float32, in input order).")
+    return 0
+
+
+def _embed_shards(args, out: Path) -> int:
+    """Stream the input into a shard folder (this process or Ray), and gather it into a
+    .npy when ``--out`` names one."""
+    from tqdm import tqdm
+
+    from .shards import ShardStore, TextStream, embed_to_shards
+
+    folder = out.with_name(out.name + ".shards") if out.suffix.lower() == ".npy" else out
+    stream = TextStream(
+        Path(args.input), column=args.column, header=not args.no_header,
+        rows_per_shard=args.shard_rows,
+    )  # fmt: skip
+    with tqdm(desc="encoding", unit="text", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int | None) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        if args.engine == "ray":
+            from .ray_engine import embed_with_ray
+
+            _say(f"Encoding with {args.model} on Ray ({args.address or 'a local cluster'}) ...")
+            manifest = embed_with_ray(
+                stream, folder, args.model, address=args.address, workers=args.workers,
+                progress=progress,
+            )  # fmt: skip
+        else:
+            from .encoders import load_encoder
+
+            _say(f"Loading model {args.model} ...")
+            manifest = embed_to_shards(stream, folder, load_encoder(args.model), progress=progress)
+    for note in stream.notes:
+        _say(note)
+    _say(stream.summary())
+    reused = manifest.get("reused_shards", 0)
+    if reused:
+        _say(f"{reused} of {manifest['shards']} shards were finished by an earlier run: kept.")
+    if "workers" in manifest:
+        gpus = " with a GPU each" if manifest["gpus_per_worker"] else ""
+        _say(f"Ray encoded with {manifest['workers']} workers{gpus}.")
+    _say(
+        f"Wrote {manifest['texts']:,} embeddings ({manifest['dim']} float32 each, input "
+        f"order) as {manifest['shards']} Parquet shards in {folder}."
+    )
+    if folder != out:
+        ShardStore(folder).gather(out)
+        _say(f"Gathered them into {out} (the shards stay, for a rerun to reuse).")
     return 0
 
 
@@ -524,9 +578,42 @@ def build_parser() -> argparse.ArgumentParser:
             "'text2vec:NAME' or a local folder",
         )
 
-    embed = sub.add_parser("embed", help="write the (n, d) float32 embeddings as .npy")
+    embed = sub.add_parser(
+        "embed",
+        help="write the (n, d) float32 embeddings as .npy, or as Parquet shards for a corpus "
+        "larger than memory (locally or on Ray)",
+    )
     add_input(embed)
-    embed.add_argument("--out", required=True, help="the .npy file to write")
+    embed.add_argument(
+        "--out",
+        required=True,
+        help="a .npy file to write, or a folder for Parquet shards (streamed: memory bounded; "
+        "a rerun encodes only unfinished shards)",
+    )
+    embed.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this process; ray: a Ray Data actor pool (pip install -r "
+        "requirements-scale.txt), one model per worker, a GPU each when the cluster has them",
+    )
+    embed.add_argument(
+        "--address",
+        help="--engine ray: the cluster to join (HOST:PORT, or 'auto'); default a local one "
+        "on 127.0.0.1",
+    )
+    embed.add_argument(
+        "--shard-rows",
+        type=number(int, 1),
+        default=SHARD_ROWS,
+        help=f"texts per Parquet shard: a unit of work, and what a rerun redoes "
+        f"(default {SHARD_ROWS:,})",
+    )
+    embed.add_argument(
+        "--workers",
+        type=number(int, 1),
+        help="--engine ray: encoding actors (default one per GPU, else one per CPU)",
+    )
     embed.set_defaults(func=cmd_embed)
 
     def add_analysis(p, method_default):

@@ -67,6 +67,23 @@ def seed_texts() -> list[str]:
     return list(SEED)
 
 
+@pytest.fixture
+def cli(capsys):
+    """The command in this process (what a subprocess pays to start, ~2 s, is left out):
+    ``cli(*args)`` returns the exit status, stdout and stderr as a subprocess would."""
+    import subprocess
+
+    from embedviz.cli import main
+
+    def run(*args) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def use_encoder():
     from embedviz.encoders import load_encoder

