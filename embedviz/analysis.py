@@ -35,6 +35,11 @@ OWN_EMBEDDINGS = "your embeddings"
 #: Colour options besides the label column.
 CLUSTER_COLOUR = "cluster"
 NEIGHBOURHOOD_COLOUR = "neighbourhood kept"
+#: Said on the page of a lean map (see embedviz.figures.scatter.LEAN_MAP_ABOVE).
+LEAN_NOTE = (
+    "{n:,} texts: the map carries no text per point (the page would be too large); hover a "
+    "point and its text is looked up and shown beside the cursor."
+)
 
 
 @dataclass
@@ -503,6 +508,7 @@ class Analysis:
         """One standalone HTML page (plotly.js inside, opens offline): the view as the app
         shows it, a line that says what it shows, and the notes."""
         from .export import standalone_html
+        from .figures.scatter import is_lean, lean_hover_script
 
         notes = [f"This view: {self.describe()}", *self.notes]
         if selection:
@@ -510,7 +516,11 @@ class Analysis:
         if query is not None:
             notes.insert(1, f"Search: {query.query!r}, its {len(query.positions)} nearest ringed.")
         figures = self.figures(colour_by, selection, point_labels=point_labels, query=query)
-        return standalone_html(figures, title=self.title(), notes=notes)
+        scripts = []
+        if is_lean(figures[0]):
+            notes.insert(1, LEAN_NOTE.format(n=self.n_texts))
+            scripts = [lean_hover_script(self.texts)]
+        return standalone_html(figures, title=self.title(), notes=notes, post_scripts=scripts)
 
     def to_html(self, path: str | Path, colour_by: str | None = None) -> Path:
         """Write :meth:`html` to ``path``; returns the path."""

@@ -254,3 +254,38 @@ def test_cluster_names_are_written_once_at_their_clusters_when_points_are_not():
         group_names={f"{c} · name{c}": f"name{c}" for c in range(3)},
     )
     assert not fig.layout.annotations and any(t.text for t in fig.data)
+
+
+def test_a_lean_map_ships_binary_points_and_no_text_per_point(monkeypatch):
+    """Above LEAN_MAP_ABOVE points: coordinates and [row, position] as binary arrays, no text
+    in the figure; the standalone page carries the texts once, packed, for the hover."""
+    import base64
+    import gzip
+    import json
+
+    import embedviz
+    import embedviz.figures.scatter as scatter
+
+    monkeypatch.setattr(scatter, "LEAN_MAP_ABOVE", 20)
+    rng = np.random.default_rng(0)
+    texts = [f"第{i}句话 sentence {i}" for i in range(40)]
+    texts[7] = "<img src=x onerror=alert(1)>"
+    X = rng.normal(size=(40, 8)).astype(np.float32)
+    a = embedviz.analyze(texts, embeddings=X, method="pca", cluster="kmeans", k=2)
+    fig = a.figure()
+    spec = json.loads(fig.to_json())
+    points = [t for t in spec["data"] if t.get("customdata")]
+    assert all("bdata" in t["x"] and t["customdata"]["dtype"] == "i4" for t in points)
+    custom = np.vstack([np.asarray(t.customdata) for t in fig.data if t.customdata is not None])
+    assert sorted(custom[:, 1].tolist()) == list(range(40))  # each position once
+    np.testing.assert_array_equal(np.asarray(a.rows)[custom[:, 1]], custom[:, 0])
+    payload = fig.to_json()
+    assert "第12句话" not in payload and "onerror" not in payload
+    assert all("%{customdata[1]}" not in (t.hovertemplate or "") for t in fig.data)
+
+    page = a.html()
+    packed = re.search(r"packed = '([A-Za-z0-9+/=]+)'", page).group(1)
+    assert json.loads(gzip.decompress(base64.b64decode(packed))) == texts
+    assert "<img src=x" not in page  # never as markup (the heatmap's rows name it escaped)
+    assert "40 texts: the map carries no text per point" in page
+    assert "box.textContent = texts[custom[1]]" in page  # shown as text, never markup

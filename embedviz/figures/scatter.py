@@ -22,6 +22,11 @@ POINT_LABEL_COLUMNS = 20
 GROUP_LABEL_COLUMNS = 22
 #: Above this many points, 2-D scatters draw with WebGL.
 WEBGL_ABOVE = 3000
+#: Above this many points the map is lean: coordinates and each point's [row, position] go
+#: as binary arrays and no text is shipped per point (hover text was ~80 of a point's ~95
+#: bytes). The standalone page looks the text under the cursor up in one packed copy of all
+#: texts (:func:`lean_hover_script`); in the app a click or a lasso lists the texts.
+LEAN_MAP_ABOVE = 50_000
 #: At most this many colours; rarer labels share one grey group (hover still names each).
 MAX_COLOURED_LABELS = 20
 OTHER_COLOUR = "#b0b0b0"
@@ -88,7 +93,8 @@ def projection_scatter(
     Returns:
         The figure; its traces carry ``customdata[:, 0]`` = id, ``customdata[:, 1]`` = the
         wrapped text, ``customdata[:, 2]`` = label, ``customdata[:, 3]`` = the text's position
-        in ``texts`` (what a selection event reports back).
+        in ``texts`` (what a selection event reports back). A lean map (more than
+        :data:`LEAN_MAP_ABOVE` points) carries only ``[id, position]``, as int32.
     """
     coords = np.asarray(coords, dtype=np.float32)
     n, dims = coords.shape
@@ -122,19 +128,26 @@ def projection_scatter(
     else:
         placed = ["top center"] * n if show_text else [None] * n
     trace_cls = go.Scatter3d if dims == 3 else (go.Scattergl if n > WEBGL_ABOVE else go.Scatter)
+    lean = n > LEAN_MAP_ABOVE
+    id_array = np.asarray(ids, dtype=np.int64) if lean else None
 
     fig = go.Figure()
     for k, (label, colour, idx) in enumerate(groups):
-        custom = np.array(
-            [
-                [ids[i], wrap_text(texts[i]), "" if labels is None else escape(labels[i]), i]
-                for i in idx
-            ],
-            dtype=object,
-        ).reshape(len(idx), 4)
         head = "<b>row %{customdata[0]}</b>"
-        if label is not None and values is None:
-            head += f" · {escape(label_name)}: %{{customdata[2]}}"
+        if lean:
+            custom = np.column_stack([id_array[idx], idx]).astype(np.int32)
+            if label is not None and values is None:
+                head += f" · {escape(label_name)}: {escape(label)}"
+        else:
+            custom = np.array(
+                [
+                    [ids[i], wrap_text(texts[i]), "" if labels is None else escape(labels[i]), i]
+                    for i in idx
+                ],
+                dtype=object,
+            ).reshape(len(idx), 4)
+            if label is not None and values is None:
+                head += f" · {escape(label_name)}: %{{customdata[2]}}"
         continuous = values is not None and colour is None
         if continuous:
             head += f" · {escape(value_name)}: %{{marker.color:.2f}}"
@@ -142,16 +155,16 @@ def projection_scatter(
             mode="markers+text" if show_text else "markers",
             text=[short[i] if placed[i] else "" for i in idx] if show_text else None,
             customdata=custom,
-            hovertemplate=head + "<br>%{customdata[1]}<extra></extra>",
+            hovertemplate=head + ("" if lean else "<br>%{customdata[1]}") + "<extra></extra>",
             # Labels come from the user's file or an LLM: plotly renders a little HTML
             # (links among it) in names, so they go in escaped.
             name=escape(label) if label is not None else "texts",
             showlegend=label is not None,
             marker=dict(
-                size=5 if dims == 3 else 9,
+                size=3 if lean else 5 if dims == 3 else 9,
                 color=(colours or {}).get(label) or colour or PALETTE[k % len(PALETTE)],
                 opacity=0.85,
-                line=dict(width=0) if dims == 3 else dict(width=0.5, color="white"),
+                line=dict(width=0) if dims == 3 or lean else dict(width=0.5, color="white"),
             ),
         )
         if continuous:
@@ -234,6 +247,57 @@ def add_group_labels(fig, coords, groups, group_names: Mapping[str, str], ranges
                 name="cluster label",
                 **style,
             )
+
+
+#: Run once a lean map is drawn: the text of the point under the cursor, from one gzip-packed
+#: JSON copy of all texts unpacked on the first hover, shown as text (never markup) in a box
+#: by the cursor. {plot_id} is the map's div; PACKED is replaced by the base64 blob.
+LEAN_HOVER_SCRIPT = """
+(function () {
+  var gd = document.getElementById('{plot_id}'), packed = 'PACKED', texts = null, loading = null;
+  function load() {
+    if (!loading) {
+      var bytes = Uint8Array.from(atob(packed), function (c) { return c.charCodeAt(0); });
+      var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+      loading = new Response(stream).text().then(function (t) { texts = JSON.parse(t); });
+    }
+    return loading;
+  }
+  var box = document.createElement('div');
+  box.className = 'embedviz-hover-text';
+  box.style.cssText = 'position:fixed;display:none;pointer-events:none;z-index:10;' +
+    'max-width:420px;padding:6px 8px;background:#fff;border:1px solid #888;' +
+    'border-radius:4px;font-size:13px;white-space:pre-wrap;box-shadow:0 1px 4px #0003';
+  document.body.appendChild(box);
+  gd.on('plotly_hover', function (ev) {
+    var point = ev.points[0], custom = point.customdata;
+    if (!custom || custom.length !== 2) return;
+    var x = ev.event ? ev.event.clientX : 0, y = ev.event ? ev.event.clientY : 0;
+    load().then(function () {
+      box.textContent = texts[custom[1]];
+      box.style.left = (x + 18) + 'px';
+      box.style.top = (y + 18) + 'px';
+      box.style.display = 'block';
+    });
+  });
+  gd.on('plotly_unhover', function () { box.style.display = 'none'; });
+})();
+"""
+
+
+def lean_hover_script(texts: Sequence[str]) -> str:
+    """The post_script of a lean map's standalone page (see :data:`LEAN_HOVER_SCRIPT`)."""
+    import base64
+    import gzip
+    import json
+
+    blob = gzip.compress(json.dumps(list(texts), ensure_ascii=False).encode("utf-8"), 6)
+    return LEAN_HOVER_SCRIPT.replace("PACKED", base64.b64encode(blob).decode("ascii"))
+
+
+def is_lean(fig: go.Figure) -> bool:
+    """Whether the map ships no text per point (more than :data:`LEAN_MAP_ABOVE` points)."""
+    return sum(len(t.x) for t in fig.data if t.x is not None) > LEAN_MAP_ABOVE
 
 
 def ring_points(

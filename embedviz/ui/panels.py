@@ -47,8 +47,9 @@ def selected_positions(event) -> list[int]:
     chosen = []
     for point in event.selection.get("points", []):
         custom = point.get("customdata")
-        if custom is not None and len(custom) > 3:
-            chosen.append(int(custom[3]))
+        # The position is last: [id, text, label, position], or [id, position] (lean map).
+        if custom is not None and len(custom) in (2, 4):
+            chosen.append(int(custom[-1]))
     return sorted(set(chosen))
 
 
