@@ -620,8 +620,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--label-column", help="colour points by this column; gives the ARI")
         p.add_argument(
             "--embeddings",
-            help="your own embeddings: a .npy of (n_texts, dim), rows in input order; nothing "
-            "is encoded (--model then names the model that made them, for search)",
+            help="your own embeddings: a .npy of (n_texts, dim), rows in input order, or a "
+            "folder `embedviz embed --out FOLDER` wrote; nothing is encoded (--model then "
+            "names the model that made them, for search)",
         )
         p.add_argument(
             "--vector-column",

@@ -98,6 +98,10 @@ def read_npy(data: bytes | str | Path, name: str = "the .npy file") -> np.ndarra
     try:
         if isinstance(data, bytes):
             return np.load(io.BytesIO(data), allow_pickle=False)
+        if Path(data).is_dir():  # a shard folder that `embedviz embed --out FOLDER` wrote
+            from .shards import ShardStore
+
+            return ShardStore(data).gather()
         return np.load(Path(data), allow_pickle=False)
     except FileNotFoundError as err:
         raise InputError(f"No such file: {data}. Check the path.") from err

@@ -289,3 +289,14 @@ def test_a_lean_map_ships_binary_points_and_no_text_per_point(monkeypatch):
     assert "<img src=x" not in page  # never as markup (the heatmap's rows name it escaped)
     assert "40 texts: the map carries no text per point" in page
     assert "box.textContent = texts[custom[1]]" in page  # shown as text, never markup
+
+
+def test_a_selection_on_a_lean_map_names_the_same_texts_as_on_a_full_one():
+    from types import SimpleNamespace
+
+    from embedviz.ui.panels import selected_positions
+
+    full = {"points": [{"customdata": [12, "text", "", 11]}, {"customdata": [3, "t", "", 2]}]}
+    lean = {"points": [{"customdata": [12, 11]}, {"customdata": [3, 2]}, {"customdata": [3, 2]}]}
+    assert selected_positions(SimpleNamespace(selection=full)) == [2, 11]
+    assert selected_positions(SimpleNamespace(selection=lean)) == [2, 11]

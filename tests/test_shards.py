@@ -120,3 +120,11 @@ def test_cli_embed_into_a_folder_then_a_plot_of_the_same_texts(tmp_path, cli):
     np.testing.assert_allclose(
         ShardStore(tmp_path / "shards").gather(), np.load(tmp_path / "whole.npy"), atol=1e-5
     )
+    # The folder is a plot's embeddings as a .npy would be: nothing encoded again.
+    plot = cli(
+        "plot", path, "--embeddings", tmp_path / "shards", "--method", "pca",
+        "--out", tmp_path / "map.html", "--coords-csv", tmp_path / "map.csv",
+    )  # fmt: skip
+    assert plot.returncode == 0, plot.stderr
+    assert "Loading model" not in plot.stderr
+    assert pd.read_csv(tmp_path / "map.csv", encoding="utf-8-sig")["text"].tolist() == texts

@@ -15,7 +15,7 @@ from ..cluster import NOISE, representatives
 from ..codegen import revise_script, run_script
 from ..errors import EmbedvizError
 from ..explain import explain_analysis
-from ..figures.scatter import LABEL_POINTS_UP_TO, POINT_LABELS_AT_MOST
+from ..figures.scatter import LABEL_POINTS_UP_TO, POINT_LABELS_AT_MOST, is_lean
 from ..keywords import keyword_labels
 from ..llm.llamacpp import INSTALL_HINT
 from ..project import METHOD_NAMES, METHODS
@@ -113,6 +113,12 @@ def map_panel(analysis: Analysis, view_key: str) -> None:
         written = sum(1 for trace in scatter.data if trace.text for t in trace.text if t)
         if written < n:
             hint += f" {written:,} of {n:,} texts fit beside their points; hover the others."
+    if is_lean(scatter):
+        hint += (
+            f" With {n:,} texts the map carries no text per point (hover shows the row and "
+            "cluster): select points, or click one, to read their texts below; the downloaded "
+            "HTML shows the text on hover."
+        )
     st.caption(hint)
     selection = selected_positions(event)
     if selection != state.get("selection", []):
