@@ -85,7 +85,7 @@ def main() -> None:
         print(rows[-1], flush=True)
     print(f"\nUMAP (2-D, defaults) of {args.n:,} texts: fit on every text or on a sample\n")
     print_table(
-        ["fit on", "seconds", "faster", "peak MiB", "trust (page)", "recall (page)",
+        ["fit on", "seconds", "faster", "memory rise MiB", "trust (page)", "recall (page)",
          f"trust (all {args.n:,})", f"recall (all {args.n:,})"],
         rows,
     )  # fmt: skip

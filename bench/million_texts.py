@@ -1,0 +1,109 @@
+"""A million texts end to end on one 2-core machine, stage by stage: seconds and memory.
+
+    python bench/million_texts.py [--n 1000000] [--skip-encode FOLDER]
+
+1. `embedviz embed texts.txt --out FOLDER` in a new process: the texts read as a stream,
+   the embeddings written as Parquet shards (its own peak RSS);
+2. then, in this process, the pipeline's stages on those embeddings, each timed, with the
+   resident memory after it and the process's peak: read the texts, gather the embeddings,
+   UMAP (learned from a sample), clusters, keywords, neighbourhood scores, the lean HTML.
+
+Target (issue 10): completes, peak memory <= 8 GB; each stage reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._report import print_table, rss_mib  # noqa: E402
+
+WRAPPER = (
+    "import resource, runpy, sys\n"
+    "try:\n"
+    "    runpy.run_module('embedviz', run_name='__main__', alter_sys=True)\n"
+    "finally:\n"
+    "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "    print(f'PEAK_RSS_KIB {peak}', file=sys.stderr)\n"
+)
+
+
+def peak_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--skip-encode", help="a shard folder an earlier run wrote")
+    args = parser.parse_args()
+    from bench._texts import make_texts
+
+    work = Path(tempfile.mkdtemp(prefix="embedviz-million-"))
+    src = work / "texts.txt"
+    src.write_text("\n".join(make_texts(args.n)), encoding="utf-8")
+    rows = []
+    folder = Path(args.skip_encode) if args.skip_encode else work / "shards"
+    if not args.skip_encode:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", WRAPPER, "embed", str(src), "--out", str(folder)],
+            env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=ROOT, capture_output=True, text=True,
+        )  # fmt: skip
+        if done.returncode:
+            raise SystemExit(done.stderr[-3000:])
+        peak = int(done.stderr.rsplit("PEAK_RSS_KIB ", 1)[1].split()[0]) / 2**20
+        seconds = time.perf_counter() - start
+        rows.append(["encode to shards (its own process)", seconds, f"{args.n / seconds:,.0f}/s",
+                     "-", peak])  # fmt: skip
+        print(rows[-1], flush=True)
+
+    from embedviz.cluster import cluster
+    from embedviz.inputs import read_path, texts_from_table
+    from embedviz.pipeline import assemble, keyword_stage, score_stage
+    from embedviz.project import project
+    from embedviz.vectors import read_npy
+
+    def stage(name, fn):
+        start = time.perf_counter()
+        out = fn()
+        rows.append([name, time.perf_counter() - start, "", rss_mib() / 1024, peak_gib()])
+        print(rows[-1], flush=True)
+        return out
+
+    os.environ.setdefault("EMBEDVIZ_MAX_INPUT_MB", "1000")
+    batch = stage("read the texts", lambda: texts_from_table(read_path(src)))
+    X = stage("gather the embeddings from the shards", lambda: read_npy(folder))
+    projection = stage("UMAP 2-D", lambda: project(X, "umap", 2))
+    clustering = stage("k-means, k by silhouette", lambda: cluster(X, "kmeans", "auto"))
+    keywords = stage("cluster keywords", lambda: keyword_stage(batch.texts, clustering, X))
+    scores = stage("neighbourhood scores", lambda: score_stage(X, projection.coords))
+    analysis = stage(
+        "assemble",
+        lambda: assemble(
+            batch, X, projection, clustering, keywords, scores, model="use-multilingual",
+            model_name="USE multilingual v3", dims=2, k=None, cluster_params={},
+            own_embeddings=True,
+        ),
+    )  # fmt: skip
+    out = work / "map.html"
+    stage("the HTML (lean map, heatmap of cluster means)", lambda: analysis.to_html(out))
+    total = sum(r[1] for r in rows)
+    print(f"\n{args.n:,} texts end to end, stage by stage (USE; 2 cores)\n")
+    print_table(["stage", "seconds", "rate", "RSS after GiB", "peak GiB"], rows)
+    print(f"\ntotal {total:,.0f} s; HTML {out.stat().st_size / 2**20:.0f} MB")
+    print(f"notes: {' | '.join(analysis.warnings)}")
+    print(f"map: {analysis.map_scores_text()}")
+
+
+if __name__ == "__main__":
+    main()
