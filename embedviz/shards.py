@@ -350,20 +350,29 @@ class ShardStore:
         shard by shard (memory bounded by one shard) and returned memory-mapped."""
         manifest = self.manifest() or {}
         shape = (int(manifest.get("texts", 0)), int(manifest.get("dim", 0)))
-        if out is None:
-            parts = list(self.iter_embeddings())
-            return np.vstack(parts) if parts else np.empty(shape, np.float32)
+        if out is None:  # filled in place: never a second copy of all of them
+            target = np.empty(shape, dtype=np.float32)
+            self._fill(target)
+            return target
         out = Path(out)
         part = out.with_name(f".{out.name}.part")
         target = np.lib.format.open_memmap(part, mode="w+", dtype=np.float32, shape=shape)
-        at = 0
-        for X in self.iter_embeddings():
-            target[at : at + len(X)] = X
-            at += len(X)
+        self._fill(target)
         target.flush()
         del target
         os.replace(part, out)
         return np.load(out, mmap_mode="r")
+
+    def _fill(self, target: np.ndarray) -> None:
+        at = 0
+        for X in self.iter_embeddings():
+            target[at : at + len(X)] = X
+            at += len(X)
+        if at != len(target):
+            raise ShardError(
+                f"{self.folder} holds {at:,} embeddings but its manifest says {len(target):,}: "
+                "delete the folder and encode again."
+            )
 
 
 def _rows(path: Path) -> int:
