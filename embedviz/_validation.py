@@ -14,6 +14,9 @@ class ClampWarning(UserWarning):
 def check_embeddings(X) -> np.ndarray:
     """Validate and L2-normalise rows; all-zero rows stay zero.
 
+    Rows that already have unit length (or are all zero) come back as they are, not copied:
+    every stage checks its input, and at a million texts each copy was 2 GB.
+
     Returns:
         float32 array ``(n_texts, dim)``.
 
@@ -25,7 +28,16 @@ def check_embeddings(X) -> np.ndarray:
         raise InputError(f"Embeddings must be a 2-D array (n_texts, dim), got shape {X.shape}.")
     if X.shape[0] == 0:
         raise InputError("There are no texts to project. Give at least one non-empty text.")
-    if not np.isfinite(X).all():
-        raise InputError("Embeddings contain NaN or infinity; re-encode the texts.")
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    with np.errstate(over="ignore"):
+        norms = np.linalg.norm(X, axis=1, keepdims=True)
+    # A NaN or an infinity anywhere in a row makes its norm NaN or infinite (an overflow of
+    # huge finite values does too, and those would not normalise either).
+    if not np.isfinite(norms).all():
+        if not np.isfinite(X).all():
+            raise InputError("Embeddings contain NaN or infinity; re-encode the texts.")
+        X = X.astype(np.float64)
+        norms = np.linalg.norm(X, axis=1, keepdims=True)
+        return np.divide(X, norms, out=np.zeros_like(X), where=norms > 0).astype(np.float32)
+    if np.all((np.abs(norms - 1.0) < 1e-5) | (norms == 0)):
+        return X
     return np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)

@@ -154,3 +154,20 @@ def test_the_index_is_used_above_its_size_only(monkeypatch):
     monkeypatch.setattr(similarity, "ANN_ABOVE", 299)
     similarity.top_k_neighbours(X, 5)
     assert calls == [300]
+
+
+def test_unit_rows_pass_the_check_without_a_copy_and_others_are_normalised():
+    """Every stage checks its embeddings; at a million texts each copy was 2 GB."""
+    from embedviz._validation import check_embeddings
+    from embedviz.errors import InputError
+
+    X = np.random.default_rng(0).normal(size=(6, 8)).astype(np.float32)
+    U = check_embeddings(X)
+    assert U is not X and np.allclose(np.linalg.norm(U, axis=1), 1.0, atol=1e-6)
+    assert check_embeddings(U) is U
+    zero = np.vstack([U, np.zeros((1, 8), np.float32)])
+    assert check_embeddings(zero) is zero
+    huge = check_embeddings(np.array([[3e30, 4e30], [0.0, 0.0]], dtype=np.float32))
+    np.testing.assert_allclose(huge, [[0.6, 0.8], [0.0, 0.0]], atol=1e-6)
+    with pytest.raises(InputError, match="NaN or infinity"):
+        check_embeddings(np.array([[np.nan, 1.0]], dtype=np.float32))

@@ -161,7 +161,7 @@ class UMAPProjector(Projector):
         self.umap_ = self._umap(X[sample], n_neighbors)
         start = np.empty((n, self.n_components), dtype=np.float32)
         start[sample] = self.umap_.embedding_
-        start[rest] = self._transform(X[rest])
+        start[rest] = self._transform(X, rows=rest)
         self.umap_ = self._umap(
             X, n_neighbors, init=start.astype(np.float64), n_epochs=REFINE_EPOCHS
         )
@@ -214,15 +214,19 @@ class UMAPProjector(Projector):
             reducer.fit(X)
         return reducer
 
-    def _transform(self, X):
+    def _transform(self, X, rows: np.ndarray | None = None):
+        """Places for ``X`` (or for its ``rows`` only), a batch at a time: no copy of all
+        the rows at once."""
         if hasattr(self, "pca_fallback_"):
-            return self.pca_fallback_._transform(X)
-        parts = []
+            return self.pca_fallback_._transform(X if rows is None else X[rows])
+        rows = np.arange(X.shape[0]) if rows is None else rows
+        out = np.empty((len(rows), self.n_components), dtype=np.float32)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
-            for start in range(0, X.shape[0], TRANSFORM_BATCH):
-                parts.append(self.umap_.transform(X[start : start + TRANSFORM_BATCH]))
-        return np.vstack(parts) if parts else np.empty((0, self.n_components), np.float32)
+            for start in range(0, len(rows), TRANSFORM_BATCH):
+                batch = rows[start : start + TRANSFORM_BATCH]
+                out[start : start + len(batch)] = self.umap_.transform(X[batch])
+        return out
 
     @classmethod
     def script(cls, n_texts, dims, params, random_state):
