@@ -281,6 +281,12 @@ class ShardStore:
             ShardError: the folder holds shards of another input, column or model.
         """
         old = self.manifest()
+        if old is not None and self.n_shards() == 0:
+            # A run that stopped before its first shard (a wrong column, say): nothing to keep.
+            import shutil
+
+            shutil.rmtree(self.folder / "texts", ignore_errors=True)
+            old = None
         if old is not None:
             same = {k: old.get(k) for k in plan} == plan
             if not same:
@@ -328,6 +334,7 @@ class ShardStore:
 
     # -- reading -----------------------------------------------------------------------
     def n_shards(self) -> int:
+        """Embedding shards on disk (finished ones: a shard file appears only when whole)."""
         return len(list((self.folder / "embeddings").glob("part-*.parquet")))
 
     def iter_embeddings(self) -> Iterator[np.ndarray]:

@@ -74,6 +74,14 @@ def test_a_folder_of_another_input_is_refused_not_mixed(tmp_path, use_encoder):
         embed_to_shards(TextStream(path, rows_per_shard=16), out, use_encoder)
 
 
+def test_a_run_stopped_by_a_wrong_column_leaves_nothing_in_the_way(tmp_path, use_encoder):
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match="no text column 'question'"):
+        embed_to_shards(TextStream(DATA / "zh_topics.csv", column="question"), out, use_encoder)
+    manifest = embed_to_shards(TextStream(DATA / "zh_topics.csv", column="text"), out, use_encoder)
+    assert manifest["texts"] == 52 and manifest["column"] == "text"
+
+
 def test_gbk_csv_and_parquet_stream_like_the_whole_file_reader(tmp_path):
     frame = pd.DataFrame({"id": ["1", "2", "3"], "评论": ["质量很好", "", "物流太慢了"]})
     gbk = tmp_path / "reviews.csv"
