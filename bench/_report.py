@@ -80,3 +80,33 @@ def measure(every: float = 0.02):
 def peak_rss_mib(children: bool = False) -> float:
     who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
     return resource.getrusage(who).ru_maxrss / 1024
+
+
+#: Runs `embedviz ARGS` and prints the process's own peak RSS last, on stderr.
+_WRAPPER = (
+    "import resource, runpy, sys\n"
+    "try:\n"
+    "    runpy.run_module('embedviz', run_name='__main__', alter_sys=True)\n"
+    "finally:\n"
+    "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "    print(f'PEAK_RSS_KIB {peak}', file=sys.stderr)\n"
+)
+
+
+def run_embedviz(*args: str, env: dict | None = None) -> tuple[float, float, str]:
+    """`embedviz ARGS` in a new process, as a user runs it: (seconds, its own peak RSS in
+    MiB, its stderr). Exits with the command's stderr when it fails."""
+    import subprocess
+    from pathlib import Path
+
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, *map(str, args)],
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
+        capture_output=True, text=True, cwd=Path(__file__).parents[1],
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(done.stderr[-3000:])
+    log, _, peak = done.stderr.rpartition("PEAK_RSS_KIB ")
+    return seconds, int(peak.split()[0]) / 1024, log

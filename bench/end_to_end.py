@@ -12,41 +12,20 @@ time(100,000) / time(10,000) <= 12 (`--n 10000 100000 --no-reprojection`).
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._report import print_table  # noqa: E402
-
-WRAPPER = (
-    "import resource, runpy, sys\n"
-    "try:\n"
-    "    runpy.run_module('embedviz', run_name='__main__', alter_sys=True)\n"
-    "finally:\n"
-    "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-    "    print(f'PEAK_RSS_KIB {peak}', file=sys.stderr)\n"
-)
+from bench._report import print_table, run_embedviz  # noqa: E402
 
 
 def plot(src: Path, out: Path, method: str, cache: str, *extra: str) -> tuple[float, float, str]:
-    """Run the command in a new process: (seconds, its own peak RSS in MiB, its stderr)."""
-    env = {**os.environ, "EMBEDVIZ_CACHE_DIR": cache, "HF_HUB_OFFLINE": "1"}
-    args = ["plot", str(src), "--out", str(out), "--method", method, *extra]
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", WRAPPER, *args], env=env, capture_output=True, text=True, cwd=ROOT
-    )
-    seconds = time.perf_counter() - start
-    if done.returncode:
-        raise SystemExit(done.stderr)
-    peak = int(done.stderr.rsplit("PEAK_RSS_KIB ", 1)[1].split()[0]) / 1024
-    return seconds, peak, done.stderr.rsplit("PEAK_RSS_KIB", 1)[0]
+    """`embedviz plot` in a new process: (seconds, its own peak RSS in MiB, its stderr)."""
+    args = ["plot", src, "--out", out, "--method", method, *extra]
+    return run_embedviz(*args, env={"EMBEDVIZ_CACHE_DIR": cache})
 
 
 def main() -> None:

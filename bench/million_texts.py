@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,16 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._report import print_table, rss_mib  # noqa: E402
-
-WRAPPER = (
-    "import resource, runpy, sys\n"
-    "try:\n"
-    "    runpy.run_module('embedviz', run_name='__main__', alter_sys=True)\n"
-    "finally:\n"
-    "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-    "    print(f'PEAK_RSS_KIB {peak}', file=sys.stderr)\n"
-)
+from bench._report import print_table, rss_mib, run_embedviz  # noqa: E402
 
 
 def peak_gib() -> float:
@@ -54,15 +44,8 @@ def main() -> None:
     rows = []
     folder = Path(args.skip_encode) if args.skip_encode else work / "shards"
     if not args.skip_encode:
-        start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-c", WRAPPER, "embed", str(src), "--out", str(folder)],
-            env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=ROOT, capture_output=True, text=True,
-        )  # fmt: skip
-        if done.returncode:
-            raise SystemExit(done.stderr[-3000:])
-        peak = int(done.stderr.rsplit("PEAK_RSS_KIB ", 1)[1].split()[0]) / 2**20
-        seconds = time.perf_counter() - start
+        seconds, peak_mib, _ = run_embedviz("embed", src, "--out", folder)
+        peak = peak_mib / 1024
         rows.append(["encode to shards (its own process)", seconds, f"{args.n / seconds:,.0f}/s",
                      "-", peak])  # fmt: skip
         print(rows[-1], flush=True)
