@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .errors import EmbedvizError
-from .shards import ShardStore, TextStream, _finish, plan_for
+from .shards import ShardStore, TextStream, _dim_on_disk, _finish, plan_for
 
 #: Texts a worker encodes per call.
 RAY_BATCH = 256
@@ -60,8 +60,17 @@ def connect(address: str | None = None):
         import ray
     except ImportError as err:
         raise RayError("--engine ray needs Ray: pip install -r requirements-scale.txt") from err
-    if ray.is_initialized():
-        return ray
+    if not ray.is_initialized():
+        _init(ray, address)
+    import ray.data
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = True
+    ctx.enable_progress_bars = False
+    return ray
+
+
+def _init(ray, address: str | None) -> None:
     kwargs = {"log_to_driver": False, "configure_logging": False}
     try:
         if address:
@@ -78,7 +87,6 @@ def connect(address: str | None = None):
             f"Could not reach a Ray cluster at {address!r}: {err}. Start one with `ray start "
             "--head` and pass the address it prints, or leave --address out for a local one."
         ) from err
-    return ray
 
 
 def embed_with_ray(
@@ -129,44 +137,41 @@ def embed_with_ray(
         refs.append(ray.put(pa.table({"pos": pos, "text": chunk.texts})))
         todo.append(chunk.index)
     done = stream.n_kept - sum(sizes[i] for i in todo)
-    if progress:
-        progress(done, stream.n_kept)
+
+    def written(n_texts: int) -> None:
+        nonlocal done
+        done += n_texts
+        if progress:
+            progress(done, stream.n_kept)
+
+    written(0)
     info: dict = {}
     if todo:
         info = _pool_size(ray, workers)
-        _encode_refs(ray, refs, store, spec, info, batch_size, sizes, stream, progress, done)
+        ds = ray.data.from_arrow_refs(refs).map_batches(
+            _Encode,
+            fn_constructor_kwargs={"spec": spec, "threads": info["threads"]},
+            batch_size=batch_size,
+            compute=ray.data.ActorPoolStrategy(size=info["workers"]),
+            num_cpus=info["threads"] if not info["gpus_per_worker"] else None,
+            num_gpus=info["gpus_per_worker"] or None,
+        )
+        _write_as_shards_complete(ds, store, sizes, stream.rows_per_shard, written)
         missing = [i for i in todo if not store.finished(i, sizes[i])]
         if missing:
             raise EmbedvizError(
                 f"Ray returned too few rows for shards {missing[:10]}: run the same command "
                 "again to encode them (finished shards are kept)."
             )
-    manifest = _finish(store, stream, _dim(store), len(sizes) - len(todo), resumed)
+    manifest = _finish(store, stream, _dim_on_disk(store), len(sizes) - len(todo), resumed)
     return {**manifest, **info}
 
 
-def _encode_refs(ray, refs, store, spec, info, batch_size, sizes, stream, progress, done) -> None:
-    """Run the actor pool over the text tables ``refs``; write each shard as soon as all
-    its rows have come back."""
-    import ray.data
-
-    ctx = ray.data.DataContext.get_current()
-    ctx.execution_options.preserve_order = True
-    ctx.enable_progress_bars = False
-    # The texts are already in Ray's object store: no read tasks, which would wait forever
-    # for a CPU when the pool holds every CPU of the cluster.
-    ds = ray.data.from_arrow_refs(refs).map_batches(
-        _Encode,
-        fn_constructor_kwargs={"spec": spec, "threads": info["threads"]},
-        batch_size=batch_size,
-        compute=ray.data.ActorPoolStrategy(size=info["workers"]),
-        num_cpus=info["threads"] if not info["gpus_per_worker"] else None,
-        num_gpus=info["gpus_per_worker"] or None,
-    )
+def _write_as_shards_complete(ds, store: ShardStore, sizes: dict[int, int], rows: int, written):
+    """Read the encoded batches as Ray yields them; write each shard as soon as all its
+    positions are back, and say how many texts it held (``written``)."""
     pending: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
     seen: dict[int, np.ndarray] = {}
-    rows = stream.rows_per_shard
-    encoded = 0
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
         pos = batch["pos"]
         X = np.asarray(batch["embedding"], dtype=np.float32)
@@ -176,9 +181,7 @@ def _encode_refs(ray, refs, store, spec, info, batch_size, sizes, stream, progre
             flags = seen.setdefault(index, np.zeros(sizes[index], dtype=bool))
             flags[pos[mine] - index * rows] = True
             if flags.all():
-                encoded += _write_shard(store, index, pending.pop(index))
-                if progress:
-                    progress(done + encoded, stream.n_kept)
+                written(_write_shard(store, index, pending.pop(index)))
 
 
 def _write_shard(store: ShardStore, index: int, parts) -> int:
@@ -189,12 +192,6 @@ def _write_shard(store: ShardStore, index: int, parts) -> int:
     pos, first = np.unique(pos, return_index=True)
     store.write_embeddings(index, pos, X[first])
     return len(pos)
-
-
-def _dim(store: ShardStore) -> int:
-    from .shards import _dim_on_disk
-
-    return _dim_on_disk(store)
 
 
 def _pool_size(ray, workers: int | None) -> dict:
