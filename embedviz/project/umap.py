@@ -56,17 +56,30 @@ REFINE_EPOCHS = 100
 
 class _SearchIndex:
     """What umap's ``transform`` asks of its search index (pynndescent's ``query``), answered
-    by embedviz's :class:`~embedviz.similarity.NeighbourIndex` over the fitted texts."""
+    by embedviz's :class:`~embedviz.similarity.NeighbourIndex` over the fitted texts.
+
+    Built on the first large query, not before: the neighbour graph has its own index, and
+    holding a second one through UMAP's layout cost 2 GB at a million texts. A few queries
+    (search) are answered exactly, without building one.
+    """
 
     _angular_trees = True  # umap reads it to pick a search epsilon we do not use
+    #: Up to this many queries at once, an exact search over the fitted texts.
+    EXACT_QUERIES = 64
 
     def __init__(self, X: np.ndarray):
-        from ..similarity import NeighbourIndex
-
-        self.index = NeighbourIndex(X)
+        self.X = X
+        self.index = None
 
     def query(self, X, k: int, epsilon: float | None = None):
-        idx, sims = self.index.search(X, k)
+        from ..similarity import NeighbourIndex
+
+        if self.index is None and len(X) <= self.EXACT_QUERIES:
+            index = NeighbourIndex(self.X, exact=True)
+        else:
+            self.index = self.index or NeighbourIndex(self.X)
+            index = self.index
+        idx, sims = index.search(X, k)
         # umap drops neighbours at index -1 (its "disconnected" mark) itself.
         return idx.astype(np.int32), (1.0 - sims).clip(0.0).astype(np.float32)
 
@@ -83,8 +96,9 @@ def precomputed_knn(X: np.ndarray, n_neighbors: int):
     n = X.shape[0]
     if n < UMAP_PRECOMPUTED_KNN_FROM:
         return None
-    search = _SearchIndex(X)
-    idx, sims = search.index.search(X, n_neighbors + 1)
+    from ..similarity import NeighbourIndex
+
+    idx, sims = NeighbourIndex(X).search(X, n_neighbors + 1)
     if (idx < 0).any():  # HNSW found fewer than asked: never seen here; exact is right
         from ..similarity import top_k_neighbours
 
@@ -99,7 +113,7 @@ def precomputed_knn(X: np.ndarray, n_neighbors: int):
     # umap counts each point as its own nearest neighbour, at distance 0.
     knn_idx = np.hstack([np.arange(n)[:, None], idx])
     knn_dist = np.hstack([np.zeros((n, 1), np.float32), 1.0 - sims]).clip(0.0)
-    return knn_idx, knn_dist.astype(np.float32), search
+    return knn_idx, knn_dist.astype(np.float32), _SearchIndex(X)
 
 
 @register
