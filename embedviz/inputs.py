@@ -106,18 +106,32 @@ class TextBatch:
 
     def summary(self) -> str:
         """One sentence for the page or the terminal: read, kept, skipped and why."""
-        parts = [f"Read {self.n_read} rows; kept {len(self.texts)} texts"]
-        if self.skipped:
-            reasons = Counter(s.reason for s in self.skipped)
-            detail = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
-            rows = ", ".join(str(s.row) for s in self.skipped[:10])
-            more = f" and {len(self.skipped) - 10} more" if len(self.skipped) > 10 else ""
-            parts.append(f"skipped {len(self.skipped)} ({detail}; rows {rows}{more})")
-        dups = self.duplicates
-        if dups:
-            extra = sum(dups.values()) - len(dups)
-            parts.append(f"{len(dups)} texts occur more than once ({extra} repeats, all kept)")
-        return "; ".join(parts) + "."
+        return read_summary(self.n_read, len(self.texts), self.skipped, self.duplicates)
+
+
+def read_summary(
+    n_read: int,
+    n_kept: int,
+    skipped: list[Skipped],
+    duplicates: dict[str, int] | None = None,
+    n_skipped: int | None = None,
+) -> str:
+    """The sentence :meth:`TextBatch.summary` says; ``n_skipped`` when more rows were skipped
+    than ``skipped`` lists (a stream remembers the first ones only)."""
+    parts = [f"Read {n_read} rows; kept {n_kept} texts"]
+    n_skipped = len(skipped) if n_skipped is None else n_skipped
+    if n_skipped:
+        reasons = Counter(s.reason for s in skipped)
+        detail = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
+        if n_skipped > len(skipped):
+            detail += f" among the first {len(skipped):,}"
+        rows = ", ".join(str(s.row) for s in skipped[:10])
+        more = f" and {n_skipped - 10} more" if n_skipped > 10 else ""
+        parts.append(f"skipped {n_skipped} ({detail}; rows {rows}{more})")
+    if duplicates:
+        extra = sum(duplicates.values()) - len(duplicates)
+        parts.append(f"{len(duplicates)} texts occur more than once ({extra} repeats, all kept)")
+    return "; ".join(parts) + "."
 
 
 def max_input_mb() -> float:

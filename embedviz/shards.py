@@ -34,12 +34,12 @@ import numpy as np
 from .errors import EmbedvizError, InputError
 from .inputs import (
     Skipped,
-    TextBatch,
     _sniff_delimiter,
     _unique_columns,
     clean_texts,
     decode_bytes,
     guess_text_column,
+    read_summary,
 )
 
 #: Kept texts per shard: a unit of work for a Ray worker and of what a rerun redoes.
@@ -230,12 +230,9 @@ class TextStream:
             yield batch.column(0).to_pylist()
 
     def summary(self) -> str:
-        """What was read, kept and skipped, as :meth:`embedviz.inputs.TextBatch.summary`."""
-        batch = TextBatch([], [], n_read=self.n_read, skipped=self.skipped)
-        text = batch.summary().replace("kept 0 texts", f"kept {self.n_kept} texts")
-        if self.n_skipped > len(self.skipped):
-            text = text.replace(f"skipped {len(self.skipped)} (", f"skipped {self.n_skipped} (")
-        return text
+        """What was read, kept and skipped, as :meth:`embedviz.inputs.TextBatch.summary` says
+        (repeated texts are not counted: that would hold every text)."""
+        return read_summary(self.n_read, self.n_kept, self.skipped, n_skipped=self.n_skipped)
 
 
 def _atomic_write_table(table, path: Path) -> None:
