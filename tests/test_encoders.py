@@ -169,6 +169,22 @@ def test_batches_by_length_come_back_in_input_order(use_encoder):
     np.testing.assert_allclose(use_encoder.encode(texts, batch_size=2), one_by_one, atol=1e-5)
 
 
+def test_batches_side_by_side_give_the_same_rows_and_leave_blas_as_found():
+    from threadpoolctl import threadpool_info
+
+    from embedviz.encoders.use import USEEncoder
+
+    texts = [f"第{i}句：{'花呗绑定银行卡' * (i % 7 + 1)}" for i in range(300)]
+    one, two = USEEncoder(threads=1), USEEncoder(threads=2)
+    assert (one.batch_workers, two.batch_workers) == (1, 2)
+    before = [lib["num_threads"] for lib in threadpool_info()]
+    seen = []
+    together = two.encode(texts, batch_size=7, progress=lambda d, t: seen.append(d))
+    np.testing.assert_allclose(together, one.encode(texts, batch_size=300), atol=1e-5)
+    assert seen == sorted(seen) and seen[-1] == 300 and len(seen) == 43
+    assert [lib["num_threads"] for lib in threadpool_info()] == before
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("spec, least", [("onnx", 0.999), ("onnx-int8", 0.98)])
 def test_onnx_runtime_path_matches_text2vec(spec, least, minilm_folder, minilm_encoder):

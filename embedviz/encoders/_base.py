@@ -27,6 +27,8 @@ class Encoder(ABC):
         max_tokens: the longest input, in model tokens, that is encoded whole; ``None`` when
             the model reads texts of any length.
         device: where it runs (``"cpu"``, ``"cuda"``).
+        batch_workers: batches encoded at once, on threads. Above 1 only for models whose
+            batch call is thread-safe and spends its time outside the GIL (numpy's BLAS).
     """
 
     spec: str
@@ -34,6 +36,7 @@ class Encoder(ABC):
     max_tokens: int | None = None
     device: str = "cpu"
     batch_size: int = 64
+    batch_workers: int = 1
 
     @abstractmethod
     def _encode_batch(self, texts: list[str]) -> np.ndarray: ...
@@ -70,13 +73,36 @@ class Encoder(ABC):
         # Texts of similar length share a batch, so little of each batch is padding; the rows
         # go back to input order at the end.
         by_length = np.argsort([-len(t) for t in texts], kind="stable")
+        batches = [by_length[start : start + size] for start in range(0, total, size)]
         out = np.empty((total, self.dim), dtype=np.float32)
-        for start in range(0, total, size):
-            idx = by_length[start : start + size]
-            out[idx] = np.asarray(self._encode_batch([texts[i] for i in idx]), dtype=np.float32)
+        done = 0
+        for idx, vectors in self._run_batches(texts, batches):
+            out[idx] = np.asarray(vectors, dtype=np.float32)
+            done += len(idx)
             if progress is not None:
-                progress(min(start + size, total), total)
+                progress(done, total)
         return out
+
+    def _run_batches(self, texts: list[str], batches: list[np.ndarray]):
+        """``(rows, vectors)`` for each batch in order; up to :attr:`batch_workers` batches
+        at once, with at most twice that many waiting (memory stays a few batches)."""
+        if self.batch_workers <= 1 or len(batches) < 2:
+            for idx in batches:
+                yield idx, self._encode_batch([texts[i] for i in idx])
+            return
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(self.batch_workers, thread_name_prefix="embedviz-encode") as pool:
+            pending: deque = deque()
+            for idx in batches:
+                pending.append((idx, pool.submit(self._encode_batch, [texts[i] for i in idx])))
+                if len(pending) > 2 * self.batch_workers:
+                    head, future = pending.popleft()
+                    yield head, future.result()
+            while pending:
+                head, future = pending.popleft()
+                yield head, future.result()
 
     @property
     @abstractmethod
