@@ -51,11 +51,12 @@ def main() -> None:
     a, b = out[base_label], out[ours_label]
     cos = (a * b).sum(axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
     rows = [
-        [label, best[label], args.n / best[label], best[base_label] / best[label]]
-        for label in runs
+        [label, best[label], args.n / best[label], best[base_label] / best[label]] for label in runs
     ]
-    print(f"{args.n:,} texts, {cpu_cores()} cores, best of {args.rounds} alternating rounds; "
-          f"{machine()}\n")
+    print(
+        f"{args.n:,} texts, {cpu_cores()} cores, best of {args.rounds} alternating rounds; "
+        f"{machine()}\n"
+    )
     print_table(["path", "seconds", "texts/s", "× baseline"], rows)
     print(f"\nsame vectors: max |difference| {np.abs(a - b).max():.1e}, min cosine {cos.min():.6f}")
 
