@@ -233,6 +233,38 @@ def test_umap_of_very_many_texts_learns_from_a_sample_and_keeps_every_group(monk
     assert whole.warnings == [] and "fit_sample" not in whole.params
 
 
+@pytest.mark.slow
+def test_a_second_process_reads_umaps_compiled_code_from_disk_and_draws_the_same_map(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    child = (
+        "import json, numpy as np\n"
+        "from embedviz.project import project\n"
+        "from embedviz.project.umap import _NUMBA_TO_CACHE\n"
+        "import umap.umap_ as u\n"
+        "X = np.random.default_rng(0).normal(size=(60, 16)).astype(np.float32)\n"
+        "coords = project(X, 'umap', n_neighbors=10).coords\n"
+        "hits = {n: sum(getattr(u, n).stats.cache_hits.values()) for n in "
+        "_NUMBA_TO_CACHE['umap.umap_'][:2]}\n"
+        "print(json.dumps({'coords': coords.tolist(), 'hits': hits}))\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    runs = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", child], env=env, capture_output=True, text=True, check=True
+            ).stdout.splitlines()[-1]
+        )
+        for _ in range(2)
+    ]
+    assert runs[0]["hits"] == {"smooth_knn_dist": 0, "compute_membership_strengths": 0}
+    assert runs[1]["hits"] == {"smooth_knn_dist": 1, "compute_membership_strengths": 1}
+    assert runs[0]["coords"] == runs[1]["coords"]
+
+
 def test_pacmap_seed_changes_the_picture_and_few_texts_fall_back_to_pca(clusters, tiny):
     X, _ = clusters
     assert not np.allclose(

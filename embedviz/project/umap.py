@@ -3,6 +3,7 @@ for very many, a fit on a sample with the rest placed by UMAP's own transform.""
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -116,6 +117,43 @@ def precomputed_knn(X: np.ndarray, n_neighbors: int):
     return knn_idx, knn_dist.astype(np.float32), _SearchIndex(X)
 
 
+#: umap's numba functions that it compiles afresh in every process (no ``cache=True``):
+#: the neighbour graph's weights, the layout's epoch (the serial one: a seeded UMAP runs
+#: serially), transform's start. ~9 s in each new process (``embedviz plot``, the app's
+#: first UMAP). The parallel epoch is left alone: it shares its Python function with the
+#: serial one, and numba's disk cache would not tell the two apart. Few texts: the small
+#: inputs' neighbour search too.
+_NUMBA_TO_CACHE = {
+    "umap.umap_": ("smooth_knn_dist", "compute_membership_strengths", "init_transform",
+                   "init_update"),
+    "umap.layouts": ("_nb_optimize_layout_euclidean_single_epoch", "clip"),
+    "umap.utils": ("tau_rand_int", "tau_rand", "fast_knn_indices"),
+    "umap.distances": ("cosine",),
+}  # fmt: skip
+
+
+@functools.cache
+def _umap_module():
+    """umap-learn, with the numba functions in :data:`_NUMBA_TO_CACHE` kept on numba's disk
+    cache (as its pynndescent does for its own) from now on."""
+    try:
+        import umap
+    except ImportError as err:
+        raise ImportError("UMAP needs umap-learn: pip install umap-learn") from err
+    import importlib
+
+    for module, names in _NUMBA_TO_CACHE.items():
+        for name in names:
+            function = getattr(importlib.import_module(module), name, None)
+            if not hasattr(function, "enable_caching"):  # absent or changed in another umap
+                continue
+            try:
+                function.enable_caching()
+            except RuntimeError:  # numba found no folder it may write: compiled as before
+                return umap
+    return umap
+
+
 @register
 class UMAPProjector(Projector):
     """umap-learn's UMAP on cosine distances.
@@ -197,10 +235,7 @@ class UMAPProjector(Projector):
         return np.sort(rng.choice(n, size, replace=False))
 
     def _umap(self, X: np.ndarray, n_neighbors: int, init=None, n_epochs: int | None = None):
-        try:
-            import umap
-        except ImportError as err:
-            raise ImportError("UMAP needs umap-learn: pip install umap-learn") from err
+        umap = _umap_module()
 
         n = X.shape[0]
         if init is None:
