@@ -1,13 +1,14 @@
 """Exact neighbours against the HNSW index embedviz uses above ANN_ABOVE texts: time and
-recall@k, measured in one run.
+recall@k for the settings in use and the ones around them, measured in one run.
 
-    python bench/ann_neighbours.py [--n 20000] [--copies 5] [--k 14]
+    python bench/ann_neighbours.py [--n 20000 100000] [--copies 0] [--k 14]
 
 The texts are bench/_texts' recombined samples encoded by the default model (from the
-embedding cache when it holds them). The larger set is those embeddings five times over,
-each copy jittered (sd 0.02 per dimension, then back to unit length): a stand-in for a
-100,000-text corpus with many near-paraphrases, which encoding would take ~3 minutes to
-make. k = 14 is UMAP's default n_neighbors - 1, the graph it is given.
+embedding cache when it holds them). With ``--copies C`` a further set is the first size's
+embeddings C times over, each copy jittered (sd 0.02 per dimension, then back to unit
+length): a corpus with many near-paraphrases. k = 14 is UMAP's default n_neighbors - 1,
+the graph it is given. Exact neighbours of every text are the baseline (timed); HNSW's
+time includes building its index.
 """
 
 from __future__ import annotations
@@ -22,44 +23,56 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from bench._report import measure, print_table  # noqa: E402
 
+#: (M, efConstruction, efSearch): the settings before 2026-11-27, between, and lower.
+SETTINGS = [(32, 64, 64), (24, 48, 40), (16, 40, 32)]
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=20000)
-    parser.add_argument("--copies", type=int, default=5)
+    parser.add_argument("--n", type=int, nargs="+", default=[20000, 100000])
+    parser.add_argument("--copies", type=int, default=0)
     parser.add_argument("--k", type=int, default=14)
     args = parser.parse_args()
     from bench._texts import make_texts
+    from embedviz import similarity
     from embedviz._validation import check_embeddings
     from embedviz.cache import cached_encode
     from embedviz.encoders import load_encoder
-    from embedviz.similarity import ANN_ABOVE, top_k_neighbours
 
-    X, _ = cached_encode(load_encoder(), make_texts(args.n))
-    U = check_embeddings(X)
-    rng = np.random.default_rng(0)
-    big = check_embeddings(
-        np.vstack(
-            [
-                U + rng.normal(scale=0.02, size=U.shape).astype(np.float32)
-                for _ in range(args.copies)
-            ]
-        )
-    )
+    encoder = load_encoder()
+    sets = []
+    for n in args.n:
+        X, _ = cached_encode(encoder, make_texts(n))
+        sets.append((f"{n:,} texts", check_embeddings(X)))
+    if args.copies:
+        rng = np.random.default_rng(0)
+        U = sets[0][1]
+        copies = [
+            U + rng.normal(scale=0.02, size=U.shape).astype(np.float32)
+            for _ in range(args.copies)
+        ]
+        big = check_embeddings(np.vstack(copies))
+        sets.append((f"{len(big):,} ({args.copies} jittered copies)", big))
+    in_use = (similarity.HNSW_M, similarity.HNSW_EF_CONSTRUCTION, similarity.HNSW_EF_SEARCH)
     rows = []
-    for name, V in ((f"{len(U):,} texts", U), (f"{len(big):,} (jittered copies)", big)):
+    for name, V in sets:
         with measure() as exact:
-            truth, _ = top_k_neighbours(V, args.k, exact=True)
-        with measure() as ann:
-            found, _ = top_k_neighbours(V, args.k, exact=False)
-        recall = float(np.mean((found[:, :, None] == truth[:, None, :]).any(axis=2)))
-        rows.append([name, exact.seconds, ann.seconds, exact.seconds / ann.seconds, recall])
+            truth, _ = similarity.top_k_neighbours(V, args.k, exact=True)
+        rows.append([name, "exact (baseline)", exact.seconds, 1.0, 1.0])
         print(rows[-1], flush=True)
+        for setting in SETTINGS:
+            similarity.HNSW_M, similarity.HNSW_EF_CONSTRUCTION, similarity.HNSW_EF_SEARCH = setting
+            with measure() as ann:
+                found, _ = similarity.top_k_neighbours(V, args.k, exact=False)
+            recall = float(np.mean((found[:, :, None] == truth[:, None, :]).any(axis=2)))
+            label = "HNSW M {} efC {} efS {}".format(*setting) + (
+                " (in use)" if setting == in_use else ""
+            )
+            rows.append([name, label, ann.seconds, exact.seconds / ann.seconds, recall])
+            print(rows[-1], flush=True)
     print()
-    print_table(
-        ["set", "exact (s)", "HNSW (s)", "faster", f"recall@{args.k}"], rows
-    )  # fmt: skip
-    print(f"embedviz uses the index above {ANN_ABOVE:,} texts")
+    print_table(["set", "search", "seconds", "faster", f"recall@{args.k}"], rows)
+    print(f"embedviz uses the index above {similarity.ANN_ABOVE:,} texts")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ On a server others can reach, what can run code or read the host's files comes f
 extra embedding models (``EMBEDVIZ_MODELS``, comma-separated specs) and the LLM
 (``EMBEDVIZ_LLM``, a spec; ``EMBEDVIZ_LLM_TRUST_REMOTE_CODE=1`` to run a ChatGLM folder's
 own code; ``EMBEDVIZ_LLM_PRECISION``). On a local server the page may name them too.
+How many points make a map lean (``EMBEDVIZ_LEAN_MAP_ABOVE``: no text per point, the text
+under the cursor looked up) is the operator's too: lower for slow browsers.
 """
 
 from __future__ import annotations
@@ -52,3 +54,21 @@ def operator_llm() -> tuple[str | None, tuple]:
         )
     trust = os.environ.get("EMBEDVIZ_LLM_TRUST_REMOTE_CODE", "").strip() == "1"
     return spec, (("precision", precision), ("revision", None), ("trust_remote_code", trust))
+
+
+def lean_map_above(default: int) -> int:
+    """Points above which a map ships no text per point: EMBEDVIZ_LEAN_MAP_ABOVE, else
+    ``default``.
+
+    Raises:
+        ParameterError: it is set but not a whole number.
+    """
+    raw = os.environ.get("EMBEDVIZ_LEAN_MAP_ABOVE", "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ParameterError(
+            f"EMBEDVIZ_LEAN_MAP_ABOVE must be a whole number of points (default {default}), "
+            f"got {raw!r}."
+        )
+    return int(raw)

@@ -49,10 +49,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_streamlit(port: int, log=subprocess.DEVNULL) -> subprocess.Popen:
+def start_streamlit(port: int, log=subprocess.DEVNULL, **env: str) -> subprocess.Popen:
     """`streamlit run` the app on 127.0.0.1:port, as a user would, with no hub access.
 
-    ``log``: a file for the server's output (a pipe nobody reads would stall the server).
+    ``log``: a file for the server's output (a pipe nobody reads would stall the server);
+    ``env``: the operator's settings.
     """
     return subprocess.Popen(
         [
@@ -67,7 +68,7 @@ def start_streamlit(port: int, log=subprocess.DEVNULL) -> subprocess.Popen:
             "--browser.gatherUsageStats=false",
         ],
         cwd=ROOT,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -543,3 +544,73 @@ def test_two_models_page_links_hover_and_lasso_across_the_maps(browser, tmp_path
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "two_models_page.png"), full_page=True)
     context.close()
+
+
+def test_lean_map_fetches_the_hovered_text_as_text_and_its_selection_lists_texts(
+    browser, tmp_path
+):
+    """A map above EMBEDVIZ_LEAN_MAP_ABOVE points carries no text per point: the app's map
+    fetches the text under the cursor from the server and shows it as text; a box
+    selection still lists the texts."""
+    hostile = '<img src=x onerror="document.title=1">危险的句子'
+    topics = ["花呗绑定银行卡", "明天会下雨吗", "红烧肉很好吃", "python 列表反转"]
+    texts = [f"第{i}个句子：{topics[i % 4]}" for i in range(29)] + [hostile]
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    with open(log_path, "wb") as log:
+        proc = start_streamlit(port, log, EMBEDVIZ_LEAN_MAP_ABOVE="20")
+        try:
+            assert wait_for_port(port), log_path.read_text(errors="replace")
+            page = browser.new_page(viewport={"width": 1500, "height": 1400})
+            requests = []
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(f"http://127.0.0.1:{port}")
+            area = page.get_by_label("One text per line")
+            area.wait_for(timeout=60_000)
+            area.fill("\n".join(texts))
+            area.press("Control+Enter")
+            page.get_by_text("Read 30 rows; kept 30 texts.").wait_for(timeout=90_000)
+            page.get_by_text("the text under the cursor is fetched as you hover").wait_for()
+            frame = page.frame_locator("iframe[title*='lean_map']")
+            points = frame.locator(".scatterlayer .point")
+            points.first.wait_for(timeout=60_000)
+            assert points.count() == 30
+            box, label = frame.locator("#hover-text"), frame.locator(".hoverlayer .hovertext")
+            rows = set()
+            for i in range(points.count()):
+                # plotly's own label names the row under the cursor; the box must show
+                # that row's text (points of one topic lie close: the nearest one wins).
+                points.nth(i).hover(force=True)
+                label.first.wait_for(timeout=10_000)
+                row = int(re.search(r"row (\d+)", label.first.text_content()).group(1))
+                deadline = time.monotonic() + 10
+                while box.text_content() != texts[row - 1] and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert box.text_content() == texts[row - 1]
+                rows.add(row)
+            assert len(rows) >= 15 and 30 in rows  # the hostile one, shown as written
+            assert frame.locator("img").count() == 0
+            assert page.title() != "1"
+            fetched = [u for u in requests if "/texts/" in u]
+            assert fetched and all(u.endswith("/0.json") for u in fetched)
+            assert all(u.startswith(f"http://127.0.0.1:{port}/") for u in requests)
+            page.screenshot(path=str(ARTIFACTS / "app_lean_map_hover.png"), full_page=True)
+
+            area_box = frame.locator(".nsewdrag").first.bounding_box()
+            page.mouse.move(area_box["x"] + 5, area_box["y"] + 5)
+            page.mouse.down()
+            page.mouse.move(
+                area_box["x"] + area_box["width"] - 5,
+                area_box["y"] + area_box["height"] - 5,
+                steps=12,
+            )
+            page.mouse.up()
+            page.get_by_text("30 selected texts", exact=True).wait_for(timeout=60_000)
+            page.get_by_text("The heatmap shows the 30 selected texts.").wait_for(timeout=30_000)
+            page.close()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from ..settings import lean_map_above
 from ._style import BASE_LAYOUT, PALETTE, escape, short_label, wrap_text
 from .labels import place_group_labels, place_point_labels
 
@@ -25,8 +26,9 @@ WEBGL_ABOVE = 3000
 #: Above this many points the map is lean: coordinates and each point's [row, position] go
 #: as binary arrays and no text is shipped per point (hover text was ~80 of a point's ~95
 #: bytes). The standalone page looks the text under the cursor up in one packed copy of all
-#: texts (:func:`lean_hover_script`); in the app a click or a lasso lists the texts.
-LEAN_MAP_ABOVE = 50_000
+#: texts (:func:`lean_hover_script`); the app fetches it (embedviz.ui.lean_map). The
+#: operator may set it (EMBEDVIZ_LEAN_MAP_ABOVE).
+LEAN_MAP_ABOVE = lean_map_above(50_000)
 #: At most this many colours; rarer labels share one grey group (hover still names each).
 MAX_COLOURED_LABELS = 20
 OTHER_COLOUR = "#b0b0b0"

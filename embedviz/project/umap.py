@@ -49,6 +49,9 @@ FIT_SAMPLE = Param(
 )
 #: Texts placed by one call of UMAP's transform (its memory grows with the batch).
 TRANSFORM_BATCH = 20_000
+#: Up to this many texts UMAP keeps its neighbour index for ``transform`` (a sample's:
+#: 40 MB at 20,000 texts), instead of building it again on the first large query.
+KEEP_INDEX_UP_TO = 50_000
 #: Epochs over all texts after the sample's layout placed them (UMAP's own default for a
 #: large fit is 200; at 100,000 texts 100 kept each text's 10 nearest as well as a full fit
 #: does, bench/sampled_umap.py).
@@ -59,26 +62,27 @@ class _SearchIndex:
     """What umap's ``transform`` asks of its search index (pynndescent's ``query``), answered
     by embedviz's :class:`~embedviz.similarity.NeighbourIndex` over the fitted texts.
 
-    Built on the first large query, not before: the neighbour graph has its own index, and
-    holding a second one through UMAP's layout cost 2 GB at a million texts. A few queries
-    (search) are answered exactly, without building one.
+    Built on the first large query, not before, unless the fit's own small index is handed
+    over: holding a second one through UMAP's layout cost 2 GB at a million texts. A few
+    queries (search) are answered exactly.
     """
 
     _angular_trees = True  # umap reads it to pick a search epsilon we do not use
     #: Up to this many queries at once, an exact search over the fitted texts.
     EXACT_QUERIES = 64
 
-    def __init__(self, X: np.ndarray):
+    def __init__(self, X: np.ndarray, index=None):
         self.X = X
-        self.index = None
+        self.index = index
 
     def query(self, X, k: int, epsilon: float | None = None):
         from ..similarity import NeighbourIndex
 
-        if self.index is None and len(X) <= self.EXACT_QUERIES:
+        if len(X) <= self.EXACT_QUERIES:
             index = NeighbourIndex(self.X, exact=True)
         else:
-            self.index = self.index or NeighbourIndex(self.X)
+            if self.index is None:
+                self.index = NeighbourIndex(self.X)
             index = self.index
         idx, sims = index.search(X, k)
         # umap drops neighbours at index -1 (its "disconnected" mark) itself.
@@ -99,7 +103,8 @@ def precomputed_knn(X: np.ndarray, n_neighbors: int):
         return None
     from ..similarity import NeighbourIndex
 
-    idx, sims = NeighbourIndex(X).search(X, n_neighbors + 1)
+    index = NeighbourIndex(X)
+    idx, sims = index.search(X, n_neighbors + 1)
     if (idx < 0).any():  # HNSW found fewer than asked: never seen here; exact is right
         from ..similarity import top_k_neighbours
 
@@ -114,7 +119,10 @@ def precomputed_knn(X: np.ndarray, n_neighbors: int):
     # umap counts each point as its own nearest neighbour, at distance 0.
     knn_idx = np.hstack([np.arange(n)[:, None], idx])
     knn_dist = np.hstack([np.zeros((n, 1), np.float32), 1.0 - sims]).clip(0.0)
-    return knn_idx, knn_dist.astype(np.float32), _SearchIndex(X)
+    # A sample's index is small and its transform will search it: kept. A large one is not
+    # held through the layout (2 GB at a million texts); transform builds it when asked.
+    keep = index if n <= KEEP_INDEX_UP_TO else None
+    return knn_idx, knn_dist.astype(np.float32), _SearchIndex(X, keep)
 
 
 #: umap's numba functions that it compiles afresh in every process (no ``cache=True``):

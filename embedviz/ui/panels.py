@@ -21,6 +21,7 @@ from ..llm.llamacpp import INSTALL_HINT
 from ..project import METHOD_NAMES, METHODS
 from ..sandbox import describe_isolation, isolation
 from ..similarity import pair_cosine, pair_frame, pairs_above
+from .lean_map import lean_map
 from .stages import faithfulness, get_llm, project_embeddings
 from .state import run_state
 from .text import safe
@@ -98,13 +99,18 @@ def map_panel(analysis: Analysis, view_key: str) -> None:
     scatter = analysis.figure(colour_by, query=found, point_labels=point_labels)
     if analysis.dims == 2:
         scatter.update_layout(dragmode="select")  # a drag selects points; zoom from the bar
-    event = st.plotly_chart(
-        scatter,
-        theme=None,
-        key=f"scatter_{view_key}",
-        on_select="rerun",
-        selection_mode=("box", "lasso", "points"),
-    )
+    lean = is_lean(scatter)
+    if lean:
+        selection = lean_map(scatter, analysis.texts, key=f"lean_scatter_{view_key}") or []
+    else:
+        event = st.plotly_chart(
+            scatter,
+            theme=None,
+            key=f"scatter_{view_key}",
+            on_select="rerun",
+            selection_mode=("box", "lasso", "points"),
+        )
+        selection = selected_positions(event)
     hint = (
         "Drag a box or lasso over points to list them and see their heatmap; "
         "double-click the map to clear the selection."
@@ -113,14 +119,12 @@ def map_panel(analysis: Analysis, view_key: str) -> None:
         written = sum(1 for trace in scatter.data if trace.text for t in trace.text if t)
         if written < n:
             hint += f" {written:,} of {n:,} texts fit beside their points; hover the others."
-    if is_lean(scatter):
+    if lean:
         hint += (
-            f" With {n:,} texts the map carries no text per point (hover shows the row and "
-            "cluster): select points, or click one, to read their texts below; the downloaded "
-            "HTML shows the text on hover."
+            f" With {n:,} texts the map carries no text per point: the text under the cursor "
+            "is fetched as you hover."
         )
     st.caption(hint)
-    selection = selected_positions(event)
     if selection != state.get("selection", []):
         # The LLM panel and the downloads read the selection: redraw them too.
         state["selection"] = selection
