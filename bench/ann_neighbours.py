@@ -48,8 +48,7 @@ def main() -> None:
         rng = np.random.default_rng(0)
         U = sets[0][1]
         copies = [
-            U + rng.normal(scale=0.02, size=U.shape).astype(np.float32)
-            for _ in range(args.copies)
+            U + rng.normal(scale=0.02, size=U.shape).astype(np.float32) for _ in range(args.copies)
         ]
         big = check_embeddings(np.vstack(copies))
         sets.append((f"{len(big):,} ({args.copies} jittered copies)", big))

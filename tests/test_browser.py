@@ -546,9 +546,7 @@ def test_two_models_page_links_hover_and_lasso_across_the_maps(browser, tmp_path
     context.close()
 
 
-def test_lean_map_fetches_the_hovered_text_as_text_and_its_selection_lists_texts(
-    browser, tmp_path
-):
+def test_lean_map_fetches_the_hovered_text_as_text_and_its_selection_lists_texts(browser, tmp_path):
     """A map above EMBEDVIZ_LEAN_MAP_ABOVE points carries no text per point: the app's map
     fetches the text under the cursor from the server and shows it as text; a box
     selection still lists the texts."""
