@@ -170,19 +170,39 @@ def check_analyze(gpu, texts):
 
 
 def check_cuml(embeddings):
+    """embedviz's UMAP with cuML (it takes the GPU when cuML is there) against the CPU path,
+    on the same embeddings: seconds and the page's map scores for both."""
     try:
         import cuml  # noqa: F401
     except ImportError:
         row("cuML UMAP / neighbours", "cuda", "absent: pip install cuml-cu12", verdict="absent")
         return
-    from cuml.manifold import UMAP
-    from cuml.neighbors import NearestNeighbors
+    import embedviz.project.umap as umap_module
+    from embedviz.project import project
+    from embedviz.quality import neighbourhood_scores
 
     start = time.perf_counter()
-    NearestNeighbors(n_neighbors=15).fit(embeddings).kneighbors(embeddings)
-    coords = UMAP(n_neighbors=15, random_state=0).fit_transform(embeddings)
+    gpu = project(embeddings, "umap")
+    gpu_s = time.perf_counter() - start
+    on_gpu = any("cuML" in w and "GPU" in w for w in gpu.warnings)
+    found = umap_module._cuml_umap
+    umap_module._cuml_umap = lambda: None
+    try:
+        start = time.perf_counter()
+        cpu = project(embeddings, "umap")
+        cpu_s = time.perf_counter() - start
+    finally:
+        umap_module._cuml_umap = found
+    g = neighbourhood_scores(embeddings, gpu.coords)
+    c = neighbourhood_scores(embeddings, cpu.coords)
     row(
-        "cuML UMAP / neighbours", "cuda", f"{coords.shape[0]:,} points", time.perf_counter() - start
+        "embedviz UMAP with cuML vs CPU",
+        "cuda",
+        f"{len(embeddings):,} points; cuML used: {on_gpu}; CPU {cpu_s:.1f} s; trust/recall "
+        f"GPU {g.trustworthiness:.3f}/{g.knn_recall:.3f}, CPU "
+        f"{c.trustworthiness:.3f}/{c.knn_recall:.3f}; {' '.join(gpu.warnings)}",
+        gpu_s,
+        verdict="ok" if on_gpu else "CPU only",
     )
 
 

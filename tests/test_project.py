@@ -265,6 +265,28 @@ def test_a_second_process_reads_umaps_compiled_code_from_disk_and_draws_the_same
     assert runs[0]["coords"] == runs[1]["coords"]
 
 
+def test_a_gpu_umap_that_fails_says_so_and_the_cpu_draws_the_map(monkeypatch, clusters):
+    """cuML cannot run here; its failure on a GPU (out of memory, a driver mismatch) is
+    the fault injected."""
+    import embedviz.project.umap as umap_module
+
+    class FailingGpuUMAP:
+        def __init__(self, **settings):
+            assert settings["metric"] == "euclidean" and settings["output_type"] == "numpy"
+
+        def fit_transform(self, X):
+            raise RuntimeError("CUDA error: out of memory")
+
+    X, truth = clusters
+    cpu = project(X, "umap", n_neighbors=5)
+    monkeypatch.setattr(umap_module, "_cuml_umap", lambda: FailingGpuUMAP)
+    fell_back = project(X, "umap", n_neighbors=5)
+    assert fell_back.warnings == [
+        "cuML's UMAP failed on the GPU (CUDA error: out of memory); UMAP ran on the CPU instead."
+    ]
+    np.testing.assert_allclose(fell_back.coords, cpu.coords)
+
+
 def test_pacmap_seed_changes_the_picture_and_few_texts_fall_back_to_pca(clusters, tiny):
     X, _ = clusters
     assert not np.allclose(

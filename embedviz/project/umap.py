@@ -162,6 +162,20 @@ def _umap_module():
     return umap
 
 
+def _cuml_umap():
+    """cuML's UMAP class when cuML is installed and a CUDA GPU is there, else None
+    (``pip install cuml-cu12`` on a CUDA 12 machine; see bench/gpu_check.py)."""
+    try:
+        import cupy
+        from cuml.manifold import UMAP
+
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return None
+    except Exception:  # noqa: BLE001 - absent, or present without a usable GPU/driver
+        return None
+    return UMAP
+
+
 @register
 class UMAPProjector(Projector):
     """umap-learn's UMAP on cosine distances.
@@ -210,6 +224,9 @@ class UMAPProjector(Projector):
             n_neighbors = n - 1
         self.n_neighbors_ = n_neighbors
         self.used_params_["n_neighbors"] = n_neighbors
+        coords = self._on_gpu(X, n_neighbors)
+        if coords is not None:
+            return coords
         sample = self._sample(n)
         if sample is None:
             self.umap_ = self._umap(X, n_neighbors)
@@ -231,6 +248,35 @@ class UMAPProjector(Projector):
             f"{REFINE_EPOCHS} epochs (fit_sample; 0 fits on all, slower)."
         )
         return self.umap_.embedding_
+
+    def _on_gpu(self, X: np.ndarray, n_neighbors: int) -> np.ndarray | None:
+        """The map from cuML's UMAP when cuML is installed and sees a GPU (every text, no
+        sample: a million take seconds there); None otherwise, or when it fails (said)."""
+        cuml_umap = _cuml_umap() if self.metric == "cosine" else None
+        if cuml_umap is None:
+            return None
+        try:
+            # Unit rows: euclidean distance ranks neighbours exactly as cosine does, and
+            # every cuML neighbour algorithm takes it.
+            self.umap_ = cuml_umap(
+                n_components=self.n_components,
+                n_neighbors=n_neighbors,
+                min_dist=self.min_dist,
+                metric="euclidean",
+                init="spectral",
+                random_state=self.random_state,
+                output_type="numpy",
+            )
+            coords = np.asarray(self.umap_.fit_transform(X), dtype=np.float32)
+        except Exception as err:  # noqa: BLE001 - any GPU failure: the CPU still draws it
+            clamp_warn(f"cuML's UMAP failed on the GPU ({err}); UMAP ran on the CPU instead.")
+            return None
+        self.used_params_.pop("fit_sample", None)
+        clamp_warn(
+            "UMAP ran on the GPU with cuML, on every text; the standalone script runs "
+            "umap-learn on the CPU, whose map differs in detail."
+        )
+        return coords
 
     def _sample(self, n: int) -> np.ndarray | None:
         """The texts the map is learned from: a seeded random ``fit_sample`` when there are
