@@ -106,12 +106,16 @@ def text_words(texts: Sequence[str]) -> list[set[str]]:
     parsed = []  # per text: [(run or None, pieces)]
     piece_texts: dict[str, set[int]] = {}
     run_texts: dict[str, set[int]] = {}
+    segmented: dict[str, list[str]] = {}  # a run met again is not segmented again
     for i, text in enumerate(texts):
         parts = []
         for match in _TOKEN.finditer(text):
             part = match.group()
             if _CJK_RUN.fullmatch(part):
-                pieces = [w for w in _segment(part, stops) if len(w) > 1 and w not in stops]
+                pieces = segmented.get(part)
+                if pieces is None:
+                    pieces = [w for w in _segment(part, stops) if len(w) > 1 and w not in stops]
+                    segmented[part] = pieces
                 run_texts.setdefault(part, set()).add(i)
                 parts.append((part, pieces))
             else:

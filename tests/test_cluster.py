@@ -197,3 +197,7 @@ def test_above_the_consensus_size_one_k_means_runs(monkeypatch, clusters):
     assert adjusted_rand(truth, cluster(X, "kmeans", 3).labels) == 1.0
     assert adjusted_rand(truth, cluster(X, "kmeans").labels) == 1.0  # auto k, one run per k
     assert runs == [1]
+    # k chosen on a sample of 20; all 30 then start from that sample's 3 centres.
+    monkeypatch.setattr(module, "AUTO_K_SAMPLE", 20)
+    sampled = cluster(X, "kmeans")
+    assert sampled.n_clusters == 3 and adjusted_rand(truth, sampled.labels) == 1.0
