@@ -213,8 +213,9 @@ def test_umap_of_very_many_texts_learns_from_a_sample_and_keeps_every_group(monk
     truth = np.repeat(np.arange(5), 120)
     p = project(X, "umap", fit_sample=100)
     assert p.warnings == [
-        "UMAP learned this map from a random 100 of the 600 texts, placed the other 500 with "
-        f"its transform, then refined all together for {umap_module.REFINE_EPOCHS} epochs "
+        "UMAP learned this map from a random 100 of the 600 texts, placed the other 500 "
+        "among their nearest sampled texts, then refined all together for "
+        f"{umap_module.REFINE_EPOCHS} epochs "
         "(fit_sample; 0 fits on all, slower)."
     ]
     assert p.params["fit_sample"] == 100 and np.isfinite(p.coords).all()
@@ -226,8 +227,14 @@ def test_umap_of_very_many_texts_learns_from_a_sample_and_keeps_every_group(monk
     placed, note = p.place(X[130:131] * 1.001)
     assert note is None
     assert truth[np.argmin(np.linalg.norm(p.coords - placed, axis=1))] == 1
+    # The standalone script's UMAP part draws the same kind of map from the same sample.
     script = REGISTRY["umap"].script(600, 2, p.params, 0)
     assert "choice(len(U), 100, replace=False)" in script and "init=start" in script
+    names = {"np": np, "U": X / np.linalg.norm(X, axis=1, keepdims=True)}
+    exec(script, names)  # our own generated code, not a user's: nothing to confine
+    d = np.linalg.norm(names["coords"][:, None] - names["coords"][None], axis=2)
+    np.fill_diagonal(d, np.inf)
+    assert (truth[np.argsort(d, axis=1)[:, :10]] == truth[:, None]).mean() > 0.99
     # Up to twice the sample size every text is fitted: no note, no sample in the params.
     whole = project(X[:200], "umap", fit_sample=100)
     assert whole.warnings == [] and "fit_sample" not in whole.params
