@@ -28,3 +28,17 @@ def test_the_page_shows_texts_as_text_and_loads_nothing_from_elsewhere():
     assert "textContent" in page and "innerHTML" not in page
     assert '<script src="plotly.min.js">' in page and "http" not in page  # served beside it
     assert (lean_map._root() / "plotly.min.js").stat().st_size > 3_000_000
+
+
+def test_the_operators_lean_threshold_is_read_and_a_bad_one_refused(monkeypatch):
+    import pytest
+
+    from embedviz.errors import ParameterError
+    from embedviz.settings import lean_map_above
+
+    assert lean_map_above(50_000) == 50_000
+    monkeypatch.setenv("EMBEDVIZ_LEAN_MAP_ABOVE", "20000")
+    assert lean_map_above(50_000) == 20_000
+    monkeypatch.setenv("EMBEDVIZ_LEAN_MAP_ABOVE", "20k")
+    with pytest.raises(ParameterError, match="must be a whole number of points.*got '20k'"):
+        lean_map_above(50_000)
