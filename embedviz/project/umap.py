@@ -49,9 +49,6 @@ FIT_SAMPLE = Param(
 )
 #: Texts placed by one call of UMAP's transform (its memory grows with the batch).
 TRANSFORM_BATCH = 20_000
-#: Up to this many texts UMAP keeps its neighbour index for ``transform`` (a sample's:
-#: 40 MB at 20,000 texts), instead of building it again on the first large query.
-KEEP_INDEX_UP_TO = 50_000
 #: Epochs over all texts after the sample's layout placed them (UMAP's own default for a
 #: large fit is 200; at 100,000 texts 100 kept each text's 10 nearest as well as a full fit
 #: does, bench/sampled_umap.py).
@@ -62,9 +59,9 @@ class _SearchIndex:
     """What umap's ``transform`` asks of its search index (pynndescent's ``query``), answered
     by embedviz's :class:`~embedviz.similarity.NeighbourIndex` over the fitted texts.
 
-    Built on the first large query, not before, unless the fit's own small index is handed
-    over: holding a second one through UMAP's layout cost 2 GB at a million texts. A few
-    queries (search) are answered exactly.
+    Built on the first large query, not before, unless the fit hands its own over (a
+    sample's, searched at once): holding a second one through UMAP's layout cost 2 GB at a
+    million texts. A few queries (search) are answered exactly.
     """
 
     _angular_trees = True  # umap reads it to pick a search epsilon we do not use
@@ -89,7 +86,7 @@ class _SearchIndex:
         return idx.astype(np.int32), (1.0 - sims).clip(0.0).astype(np.float32)
 
 
-def precomputed_knn(X: np.ndarray, n_neighbors: int):
+def precomputed_knn(X: np.ndarray, n_neighbors: int, keep_index: bool = False):
     """The cosine neighbour graph (exact up to :data:`embedviz.similarity.ANN_ABOVE` texts,
     from an HNSW index above) and a search index for ``transform``, in UMAP's
     ``precomputed_knn`` form, for :data:`UMAP_PRECOMPUTED_KNN_FROM` texts or more; None below
@@ -119,10 +116,10 @@ def precomputed_knn(X: np.ndarray, n_neighbors: int):
     # umap counts each point as its own nearest neighbour, at distance 0.
     knn_idx = np.hstack([np.arange(n)[:, None], idx])
     knn_dist = np.hstack([np.zeros((n, 1), np.float32), 1.0 - sims]).clip(0.0)
-    # A sample's index is small and its transform will search it: kept. A large one is not
-    # held through the layout (2 GB at a million texts); transform builds it when asked.
-    keep = index if n <= KEEP_INDEX_UP_TO else None
-    return knn_idx, knn_dist.astype(np.float32), _SearchIndex(X, keep)
+    # The index is kept only when the caller will search it at once (a sample's, to start
+    # the other texts): held through the layout and in the app's cached projections it
+    # would cost memory (2 GB at a million texts); transform builds it when asked.
+    return knn_idx, knn_dist.astype(np.float32), _SearchIndex(X, index if keep_index else None)
 
 
 #: umap's numba functions that it compiles afresh in every process (no ``cache=True``):
@@ -235,10 +232,11 @@ class UMAPProjector(Projector):
         # texts settle together over the whole neighbour graph for a few epochs: the sample
         # keeps the global layout, the last step each text's nearest neighbours beside it.
         rest = np.setdiff1d(np.arange(n), sample, assume_unique=True)
-        self.umap_ = self._umap(X[sample], n_neighbors)
+        self.umap_ = self._umap(X[sample], n_neighbors, keep_index=True)
         start = np.empty((n, self.n_components), dtype=np.float32)
         start[sample] = self.umap_.embedding_
         start[rest] = self._start_near_sample(X, rest, sample, n_neighbors)
+        self._search_index = None  # the sample's index: not needed past this point
         self.umap_ = self._umap(
             X, n_neighbors, init=start.astype(np.float64), n_epochs=REFINE_EPOCHS
         )
@@ -314,7 +312,14 @@ class UMAPProjector(Projector):
         rng = np.random.default_rng(self.random_state)
         return np.sort(rng.choice(n, size, replace=False))
 
-    def _umap(self, X: np.ndarray, n_neighbors: int, init=None, n_epochs: int | None = None):
+    def _umap(
+        self,
+        X: np.ndarray,
+        n_neighbors: int,
+        init=None,
+        n_epochs: int | None = None,
+        keep_index: bool = False,
+    ):
         umap = _umap_module()
 
         n = X.shape[0]
@@ -322,7 +327,7 @@ class UMAPProjector(Projector):
             # Spectral initialisation needs more points than output dimensions + 1.
             init = "spectral" if n > self.n_components + 1 else "random"
         extra = {}
-        knn = precomputed_knn(X, n_neighbors) if self.metric == "cosine" else None
+        knn = precomputed_knn(X, n_neighbors, keep_index) if self.metric == "cosine" else None
         self._search_index = None if knn is None else knn[2]
         if knn is not None:
             extra["precomputed_knn"] = knn
