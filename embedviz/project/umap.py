@@ -59,18 +59,18 @@ class _SearchIndex:
     """What umap's ``transform`` asks of its search index (pynndescent's ``query``), answered
     by embedviz's :class:`~embedviz.similarity.NeighbourIndex` over the fitted texts.
 
-    Built on the first large query, not before, unless the fit hands its own over (a
-    sample's, searched at once): holding a second one through UMAP's layout cost 2 GB at a
-    million texts. A few queries (search) are answered exactly.
+    Built on the first large query, not before: the neighbour graph has its own index, and
+    holding a second one through UMAP's layout cost 2 GB at a million texts. A few queries
+    (search) are answered exactly, without building one.
     """
 
     _angular_trees = True  # umap reads it to pick a search epsilon we do not use
     #: Up to this many queries at once, an exact search over the fitted texts.
     EXACT_QUERIES = 64
 
-    def __init__(self, X: np.ndarray, index=None):
+    def __init__(self, X: np.ndarray):
         self.X = X
-        self.index = index
+        self.index = None
 
     def query(self, X, k: int, epsilon: float | None = None):
         from ..similarity import NeighbourIndex
@@ -86,7 +86,7 @@ class _SearchIndex:
         return idx.astype(np.int32), (1.0 - sims).clip(0.0).astype(np.float32)
 
 
-def precomputed_knn(X: np.ndarray, n_neighbors: int, keep_index: bool = False):
+def precomputed_knn(X: np.ndarray, n_neighbors: int, index=None):
     """The cosine neighbour graph (exact up to :data:`embedviz.similarity.ANN_ABOVE` texts,
     from an HNSW index above) and a search index for ``transform``, in UMAP's
     ``precomputed_knn`` form, for :data:`UMAP_PRECOMPUTED_KNN_FROM` texts or more; None below
@@ -94,13 +94,15 @@ def precomputed_knn(X: np.ndarray, n_neighbors: int, keep_index: bool = False):
 
     Args:
         X: unit rows ``(n_texts, dim)``.
+        index: a :class:`~embedviz.similarity.NeighbourIndex` of ``X`` the caller made
+            (and searches again); one is built when None.
     """
     n = X.shape[0]
     if n < UMAP_PRECOMPUTED_KNN_FROM:
         return None
     from ..similarity import NeighbourIndex
 
-    index = NeighbourIndex(X)
+    index = index if index is not None else NeighbourIndex(X)
     idx, sims = index.search(X, n_neighbors + 1)
     if (idx < 0).any():  # HNSW found fewer than asked: never seen here; exact is right
         from ..similarity import top_k_neighbours
@@ -116,10 +118,7 @@ def precomputed_knn(X: np.ndarray, n_neighbors: int, keep_index: bool = False):
     # umap counts each point as its own nearest neighbour, at distance 0.
     knn_idx = np.hstack([np.arange(n)[:, None], idx])
     knn_dist = np.hstack([np.zeros((n, 1), np.float32), 1.0 - sims]).clip(0.0)
-    # The index is kept only when the caller will search it at once (a sample's, to start
-    # the other texts): held through the layout and in the app's cached projections it
-    # would cost memory (2 GB at a million texts); transform builds it when asked.
-    return knn_idx, knn_dist.astype(np.float32), _SearchIndex(X, index if keep_index else None)
+    return knn_idx, knn_dist.astype(np.float32), _SearchIndex(X)
 
 
 #: umap's numba functions that it compiles afresh in every process (no ``cache=True``):
@@ -231,12 +230,17 @@ class UMAPProjector(Projector):
         # Learn the layout from a sample, place the rest with UMAP's transform, then let all
         # texts settle together over the whole neighbour graph for a few epochs: the sample
         # keeps the global layout, the last step each text's nearest neighbours beside it.
+        from ..similarity import NeighbourIndex
+
         rest = np.setdiff1d(np.arange(n), sample, assume_unique=True)
-        self.umap_ = self._umap(X[sample], n_neighbors, keep_index=True)
+        # One index of the sample: its own neighbour graph, then the other texts' nearest.
+        sampled = X[sample]
+        sample_index = NeighbourIndex(sampled)
+        self.umap_ = self._umap(sampled, n_neighbors, index=sample_index)
         start = np.empty((n, self.n_components), dtype=np.float32)
         start[sample] = self.umap_.embedding_
-        start[rest] = self._start_near_sample(X, rest, sample, n_neighbors)
-        self._search_index = None  # the sample's index: not needed past this point
+        start[rest] = self._start_near_sample(X, rest, sample_index, n_neighbors)
+        del sampled, sample_index
         self.umap_ = self._umap(
             X, n_neighbors, init=start.astype(np.float64), n_epochs=REFINE_EPOCHS
         )
@@ -248,7 +252,7 @@ class UMAPProjector(Projector):
         return self.umap_.embedding_
 
     def _start_near_sample(
-        self, X: np.ndarray, rest: np.ndarray, sample: np.ndarray, n_neighbors: int
+        self, X: np.ndarray, rest: np.ndarray, sample_index, n_neighbors: int
     ) -> np.ndarray:
         """Where the texts not in the sample start: the mean of their ``n_neighbors``
         nearest sampled texts' places, weighted by UMAP's own membership strengths: where
@@ -257,15 +261,11 @@ class UMAPProjector(Projector):
         (bench/sampled_umap.py). A batch at a time: no copy of all the rows."""
         from umap.umap_ import smooth_knn_dist
 
-        from ..similarity import NeighbourIndex
-
-        kept = self._search_index.index if self._search_index is not None else None
-        index = kept if kept is not None else NeighbourIndex(X[sample])
         places = self.umap_.embedding_
         out = np.empty((len(rest), self.n_components), dtype=np.float32)
         for start in range(0, len(rest), TRANSFORM_BATCH):
             batch = rest[start : start + TRANSFORM_BATCH]
-            near, sims = index.search(X[batch], n_neighbors)
+            near, sims = sample_index.search(X[batch], n_neighbors)
             dist = (1.0 - sims).clip(0.0).astype(np.float32)
             sigmas, rhos = smooth_knn_dist(dist, float(n_neighbors), local_connectivity=1.0)
             weights = np.exp(-np.maximum(dist - rhos[:, None], 0.0) / sigmas[:, None])
@@ -318,7 +318,7 @@ class UMAPProjector(Projector):
         n_neighbors: int,
         init=None,
         n_epochs: int | None = None,
-        keep_index: bool = False,
+        index=None,
     ):
         umap = _umap_module()
 
@@ -327,8 +327,7 @@ class UMAPProjector(Projector):
             # Spectral initialisation needs more points than output dimensions + 1.
             init = "spectral" if n > self.n_components + 1 else "random"
         extra = {}
-        knn = precomputed_knn(X, n_neighbors, keep_index) if self.metric == "cosine" else None
-        self._search_index = None if knn is None else knn[2]
+        knn = precomputed_knn(X, n_neighbors, index) if self.metric == "cosine" else None
         if knn is not None:
             extra["precomputed_knn"] = knn
         reducer = umap.UMAP(
