@@ -146,7 +146,9 @@ def test_the_index_is_used_above_its_size_only(monkeypatch):
 
     calls = []
     real = similarity._hnsw_index
-    monkeypatch.setattr(similarity, "_hnsw_index", lambda U: calls.append(len(U)) or real(U))
+    monkeypatch.setattr(
+        similarity, "_hnsw_index", lambda U, *settings: calls.append(len(U)) or real(U, *settings)
+    )
     X = np.random.default_rng(1).normal(size=(300, 16)).astype(np.float32)
     monkeypatch.setattr(similarity, "ANN_ABOVE", 300)
     similarity.top_k_neighbours(X, 5)
@@ -154,6 +156,23 @@ def test_the_index_is_used_above_its_size_only(monkeypatch):
     monkeypatch.setattr(similarity, "ANN_ABOVE", 299)
     similarity.top_k_neighbours(X, 5)
     assert calls == [300]
+
+
+def test_a_large_index_links_fewer_neighbours_and_still_finds_the_nearest(monkeypatch):
+    """From HNSW_LEAN_FROM rows the graph is sparser (faster to build and search at 100,000
+    texts); it must still find what exact search finds."""
+    import embedviz.similarity as similarity
+
+    X = np.random.default_rng(2).normal(size=(400, 16)).astype(np.float32)
+    dense = similarity.NeighbourIndex(X, exact=False)
+    monkeypatch.setattr(similarity, "HNSW_LEAN_FROM", 400)
+    lean = similarity.NeighbourIndex(X, exact=False)
+    # faiss keeps M links per node above the bottom layer
+    assert dense.hnsw.hnsw.nb_neighbors(1) == similarity.HNSW_M
+    assert lean.hnsw.hnsw.nb_neighbors(1) == similarity.HNSW_LEAN[0] < similarity.HNSW_M
+    truth, _ = similarity.NeighbourIndex(X, exact=True).search(X[:50], 5)
+    found, _ = lean.search(X[:50], 5)
+    assert np.mean(found == truth) > 0.9
 
 
 def test_unit_rows_pass_the_check_without_a_copy_and_others_are_normalised():
