@@ -240,6 +240,35 @@ def test_umap_of_very_many_texts_learns_from_a_sample_and_keeps_every_group(monk
     assert whole.warnings == [] and "fit_sample" not in whole.params
 
 
+def test_texts_outside_the_sample_start_beside_their_groups_sampled_texts(monkeypatch):
+    """Before the refinement each text outside the sample starts among its group's sampled
+    texts: placed by the sampled texts in its row of the all-texts graph, or, when that row
+    has none, by its nearest sampled texts looked up in the sample's index."""
+    import embedviz.project.umap as umap_module
+    from embedviz.similarity import NeighbourIndex
+
+    monkeypatch.setattr(umap_module, "UMAP_PRECOMPUTED_KNN_FROM", 10)
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(3, 16)) * 4
+    X = np.vstack([c + rng.normal(scale=0.3, size=(80, 16)) for c in centres]).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    group = np.repeat(np.arange(3), 80)
+    sample = np.sort(rng.choice(240, 60, replace=False))
+    rest = np.setdiff1d(np.arange(240), sample)
+    proj = umap_module.UMAPProjector(random_state=0)
+    index = NeighbourIndex(X[sample])
+    proj.umap_ = proj._umap(X[sample], 15, index=index)
+    knn = umap_module.precomputed_knn(X, 15)
+    lone = rest[0]  # its row of the graph names only texts outside the sample
+    knn[0][lone, 1:] = rest[1:15]
+    start = proj._start_near_sample(X, rest, sample, index, 15, knn)
+    places = proj.umap_.embedding_
+    centroids = np.array([places[group[sample] == g].mean(axis=0) for g in range(3)])
+    nearest = np.linalg.norm(start[:, None] - centroids[None], axis=2).argmin(axis=1)
+    assert (nearest == group[rest]).all()
+    assert group[lone] == nearest[0]
+
+
 @pytest.mark.slow
 def test_a_second_process_reads_umaps_compiled_code_from_disk_and_draws_the_same_map(tmp_path):
     import json

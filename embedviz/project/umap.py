@@ -232,17 +232,19 @@ class UMAPProjector(Projector):
         # keeps the global layout, the last step each text's nearest neighbours beside it.
         from ..similarity import NeighbourIndex
 
-        rest = np.setdiff1d(np.arange(n), sample, assume_unique=True)
-        # One index of the sample: its own neighbour graph, then the other texts' nearest.
+        # The graph over all texts first: the refinement's input, and it already names the
+        # sampled texts nearest to most of the others (where they start).
+        knn = precomputed_knn(X, n_neighbors) if self.metric == "cosine" else None
         sampled = X[sample]
         sample_index = NeighbourIndex(sampled)
         self.umap_ = self._umap(sampled, n_neighbors, index=sample_index)
         start = np.empty((n, self.n_components), dtype=np.float32)
         start[sample] = self.umap_.embedding_
-        start[rest] = self._start_near_sample(X, rest, sample_index, n_neighbors)
+        rest = np.setdiff1d(np.arange(n), sample, assume_unique=True)
+        start[rest] = self._start_near_sample(X, rest, sample, sample_index, n_neighbors, knn)
         del sampled, sample_index
         self.umap_ = self._umap(
-            X, n_neighbors, init=start.astype(np.float64), n_epochs=REFINE_EPOCHS
+            X, n_neighbors, init=start.astype(np.float64), n_epochs=REFINE_EPOCHS, knn=knn
         )
         clamp_warn(
             f"UMAP learned this map from a random {len(sample):,} of the {n:,} texts, placed "
@@ -252,25 +254,52 @@ class UMAPProjector(Projector):
         return self.umap_.embedding_
 
     def _start_near_sample(
-        self, X: np.ndarray, rest: np.ndarray, sample_index, n_neighbors: int
+        self,
+        X: np.ndarray,
+        rest: np.ndarray,
+        sample: np.ndarray,
+        sample_index,
+        n_neighbors: int,
+        knn=None,
     ) -> np.ndarray:
-        """Where the texts not in the sample start: the mean of their ``n_neighbors``
-        nearest sampled texts' places, weighted by UMAP's own membership strengths: where
-        UMAP's transform starts them. Its 30 epochs after that are left out, since the
-        refinement moves every text anyway: 100,000 texts 9-16 s sooner, the same scores
-        (bench/sampled_umap.py). A batch at a time: no copy of all the rows."""
+        """Where the texts not in the sample start: the mean of their nearest sampled texts'
+        places, weighted by UMAP's own membership strengths, as UMAP's transform starts
+        them. Its 30 epochs after that are left out, since the refinement moves every text
+        anyway (bench/sampled_umap.py).
+
+        The sampled texts among a text's ``n_neighbors`` nearest of all (``knn``, the graph
+        the refinement uses) place it; a text with none among them (~1 in 25 with a
+        sample of a fifth) has its ``n_neighbors`` nearest sampled texts looked up in
+        ``sample_index``. A batch at a time: no copy of all the rows.
+        """
         from umap.umap_ import smooth_knn_dist
 
         places = self.umap_.embedding_
         out = np.empty((len(rest), self.n_components), dtype=np.float32)
-        for start in range(0, len(rest), TRANSFORM_BATCH):
-            batch = rest[start : start + TRANSFORM_BATCH]
-            near, sims = sample_index.search(X[batch], n_neighbors)
-            dist = (1.0 - sims).clip(0.0).astype(np.float32)
-            sigmas, rhos = smooth_knn_dist(dist, float(n_neighbors), local_connectivity=1.0)
+
+        def weighted_mean(dist, near, keep=None):
+            sigmas, rhos = smooth_knn_dist(dist, float(dist.shape[1]), local_connectivity=1.0)
             weights = np.exp(-np.maximum(dist - rhos[:, None], 0.0) / sigmas[:, None])
+            if keep is not None:
+                weights = np.where(keep, weights, 0.0)
             weights /= weights.sum(axis=1, keepdims=True)
-            out[start : start + len(batch)] = np.einsum("qk,qkd->qd", weights, places[near])
+            return np.einsum("qk,qkd->qd", weights, places[near])
+
+        todo = np.arange(len(rest))
+        if knn is not None:
+            position = np.full(X.shape[0], -1, dtype=np.int64)  # row -> place in the sample
+            position[sample] = np.arange(len(sample))
+            near = position[knn[0][rest, 1:]]
+            keep = near >= 0
+            found = keep.any(axis=1)
+            out[found] = weighted_mean(
+                knn[1][rest[found], 1:], np.where(keep, near, 0)[found], keep[found]
+            )
+            todo = todo[~found]
+        for start in range(0, len(todo), TRANSFORM_BATCH):
+            batch = todo[start : start + TRANSFORM_BATCH]
+            near, sims = sample_index.search(X[rest[batch]], n_neighbors)
+            out[batch] = weighted_mean((1.0 - sims).clip(0.0).astype(np.float32), near)
         return out
 
     def _on_gpu(self, X: np.ndarray, n_neighbors: int) -> np.ndarray | None:
@@ -319,7 +348,11 @@ class UMAPProjector(Projector):
         init=None,
         n_epochs: int | None = None,
         index=None,
+        knn=None,
     ):
+        """A fitted ``umap.UMAP`` of ``X``. ``knn``: :func:`precomputed_knn` of ``X`` when
+        the caller has it already; else it is computed here (with ``index``, a
+        :class:`~embedviz.similarity.NeighbourIndex` of ``X``, when given)."""
         umap = _umap_module()
 
         n = X.shape[0]
@@ -327,7 +360,8 @@ class UMAPProjector(Projector):
             # Spectral initialisation needs more points than output dimensions + 1.
             init = "spectral" if n > self.n_components + 1 else "random"
         extra = {}
-        knn = precomputed_knn(X, n_neighbors, index) if self.metric == "cosine" else None
+        if knn is None and self.metric == "cosine":
+            knn = precomputed_knn(X, n_neighbors, index)
         if knn is not None:
             extra["precomputed_knn"] = knn
         reducer = umap.UMAP(
