@@ -250,7 +250,8 @@ class NeighbourIndex:
 
         Returns:
             (indices, cosines): int64 and float32 ``(n_queries, k)``, most similar first;
-            an HNSW search that finds fewer than ``k`` pads with index -1.
+            an HNSW search's cosines are within ~1e-3 (its rows are kept in float16), and
+            one that finds fewer than ``k`` pads with index -1.
         """
         Q = check_embeddings(Q)
         if Q.shape[1] != self.U.shape[1]:
@@ -277,12 +278,20 @@ class NeighbourIndex:
 
 
 def _hnsw_index(U: np.ndarray, m: int, ef_construction: int):
-    """faiss's HNSW graph over unit rows, searched by inner product (= cosine)."""
+    """faiss's HNSW graph over unit rows, searched by inner product (= cosine).
+
+    It keeps its own copy of the rows in float16: half the memory of float32 (1 GB instead
+    of 2 at a million 512-d texts), built and searched faster, the same recall@14 (100,000
+    texts: 0.971 either way; cosines within ~1e-3; bench/ann_neighbours.py).
+    """
     import faiss
 
-    index = faiss.IndexHNSWFlat(U.shape[1], m, faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexHNSWSQ(
+        U.shape[1], faiss.ScalarQuantizer.QT_fp16, m, faiss.METRIC_INNER_PRODUCT
+    )
     index.hnsw.efConstruction = ef_construction
-    index.add(np.ascontiguousarray(U, dtype=np.float32))
+    for start in range(0, U.shape[0], 65_536):  # a block at a time: U may be on disk
+        index.add(np.ascontiguousarray(U[start : start + 65_536], dtype=np.float32))
     return index
 
 
