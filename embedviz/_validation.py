@@ -11,6 +11,18 @@ class ClampWarning(UserWarning):
     """A parameter was too large for the data and was lowered; the message says to what."""
 
 
+def _row_norms(X: np.ndarray) -> np.ndarray:
+    """Each row's length ``(n, 1)``, a block of rows at a time: no temporary the size of
+    ``X`` (2 GB at a million texts; a memory-mapped ``X`` is read through once)."""
+    norms = np.empty((X.shape[0], 1), dtype=np.float32)
+    step = max(1, 2**24 // max(1, X.shape[1]))  # 64 MiB of float32 a block
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, X.shape[0], step):
+            block = X[start : start + step]
+            norms[start : start + step, 0] = np.sqrt(np.einsum("ij,ij->i", block, block))
+    return norms
+
+
 def check_embeddings(X) -> np.ndarray:
     """Validate and L2-normalise rows; all-zero rows stay zero.
 
@@ -28,8 +40,7 @@ def check_embeddings(X) -> np.ndarray:
         raise InputError(f"Embeddings must be a 2-D array (n_texts, dim), got shape {X.shape}.")
     if X.shape[0] == 0:
         raise InputError("There are no texts to project. Give at least one non-empty text.")
-    with np.errstate(over="ignore"):
-        norms = np.linalg.norm(X, axis=1, keepdims=True)
+    norms = _row_norms(X)
     # A NaN or an infinity anywhere in a row makes its norm NaN or infinite (an overflow of
     # huge finite values does too, and those would not normalise either).
     if not np.isfinite(norms).all():

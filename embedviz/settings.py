@@ -4,6 +4,7 @@ On a server others can reach, what can run code or read the host's files comes f
 extra embedding models (``EMBEDVIZ_MODELS``, comma-separated specs) and the LLM
 (``EMBEDVIZ_LLM``, a spec; ``EMBEDVIZ_LLM_TRUST_REMOTE_CODE=1`` to run a ChatGLM folder's
 own code; ``EMBEDVIZ_LLM_PRECISION``). On a local server the page may name them too.
+How many MiB of embeddings stay on disk, memory-mapped (``EMBEDVIZ_MEMMAP_ABOVE_MB``).
 How many points make a map lean (``EMBEDVIZ_LEAN_MAP_ABOVE``: no text per point, the text
 under the cursor looked up) is the operator's too: lower for slow browsers.
 """
@@ -72,3 +73,25 @@ def lean_map_above(default: int) -> int:
             f"got {raw!r}."
         )
     return int(raw)
+
+
+#: Embeddings larger than this many MiB are memory-mapped from disk (a .npy file, or a shard
+#: folder gathered once into ``embeddings.npy`` beside its shards) instead of read into
+#: memory. Operator setting: EMBEDVIZ_MEMMAP_ABOVE_MB.
+MEMMAP_ABOVE_MB = 100
+
+
+def memmap_above_bytes() -> int:
+    """Embeddings above this many bytes stay on disk, memory-mapped:
+    EMBEDVIZ_MEMMAP_ABOVE_MB (MiB), else :data:`MEMMAP_ABOVE_MB`.
+
+    Raises:
+        ParameterError: it is set but not a whole number.
+    """
+    raw = os.environ.get("EMBEDVIZ_MEMMAP_ABOVE_MB", "").strip()
+    if raw and not raw.isdigit():
+        raise ParameterError(
+            f"EMBEDVIZ_MEMMAP_ABOVE_MB must be a whole number of MiB (default "
+            f"{MEMMAP_ABOVE_MB}), got {raw!r}."
+        )
+    return int(raw or MEMMAP_ABOVE_MB) * 2**20

@@ -367,6 +367,21 @@ class ShardStore:
         os.replace(part, out)
         return np.load(out, mmap_mode="r")
 
+    def gather_for_reading(self, memmap_above: int) -> np.ndarray:
+        """All embeddings in input order for a pipeline to read: in memory up to
+        ``memmap_above`` bytes; above, gathered once into ``embeddings.npy`` in the folder
+        (again only when the shards changed) and memory-mapped."""
+        manifest = self.manifest() or {}
+        shape = (int(manifest.get("texts", 0)), int(manifest.get("dim", 0)))
+        if shape[0] * shape[1] * 4 <= memmap_above:
+            return self.gather()
+        out = self.folder / "embeddings.npy"
+        if out.is_file() and out.stat().st_mtime_ns >= self.manifest_path.stat().st_mtime_ns:
+            gathered = np.load(out, mmap_mode="r", allow_pickle=False)
+            if gathered.shape == shape and gathered.dtype == np.float32:
+                return gathered
+        return self.gather(out)
+
     def _fill(self, target: np.ndarray) -> None:
         at = 0
         for X in self.iter_embeddings():

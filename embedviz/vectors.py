@@ -90,7 +90,8 @@ def parse_vector_cells(cells: Sequence) -> list[np.ndarray]:
 
 
 def read_npy(data: bytes | str | Path, name: str = "the .npy file") -> np.ndarray:
-    """A ``.npy`` array, never unpickled (a pickle in a .npy file could run code).
+    """A ``.npy`` array, never unpickled (a pickle in a .npy file could run code); memory-
+    mapped, read-only, above :func:`embedviz.settings.memmap_above_bytes`.
 
     Raises:
         InputError: not a .npy file, or an object array.
@@ -98,11 +99,15 @@ def read_npy(data: bytes | str | Path, name: str = "the .npy file") -> np.ndarra
     try:
         if isinstance(data, bytes):
             return np.load(io.BytesIO(data), allow_pickle=False)
+        from .settings import memmap_above_bytes
+
         if Path(data).is_dir():  # a shard folder that `embedviz embed --out FOLDER` wrote
             from .shards import ShardStore
 
-            return ShardStore(data).gather()
-        return np.load(Path(data), allow_pickle=False)
+            return ShardStore(data).gather_for_reading(memmap_above_bytes())
+        # A large file stays on disk: the stages read its rows a block at a time.
+        large = Path(data).stat().st_size > memmap_above_bytes()
+        return np.load(Path(data), allow_pickle=False, mmap_mode="r" if large else None)
     except FileNotFoundError as err:
         raise InputError(f"No such file: {data}. Check the path.") from err
     except ValueError as err:

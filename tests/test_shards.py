@@ -136,3 +136,40 @@ def test_cli_embed_into_a_folder_then_a_plot_of_the_same_texts(tmp_path, cli):
     assert plot.returncode == 0, plot.stderr
     assert "Loading model" not in plot.stderr
     assert pd.read_csv(tmp_path / "map.csv", encoding="utf-8-sig")["text"].tolist() == texts
+
+
+def test_embeddings_above_the_memmap_size_stay_on_disk_and_draw_the_same_map(
+    tmp_path, use_encoder, cli, monkeypatch
+):
+    """Above EMBEDVIZ_MEMMAP_ABOVE_MB a .npy file, or a shard folder gathered once into its
+    embeddings.npy, is memory-mapped instead of read; the map is the same either way."""
+    from embedviz.errors import ParameterError
+    from embedviz.settings import memmap_above_bytes
+    from embedviz.vectors import read_npy
+
+    path, texts = _mixed_file(tmp_path)
+    embed_to_shards(TextStream(path, rows_per_shard=16), tmp_path / "shards", use_encoder)
+    np.save(tmp_path / "all.npy", ShardStore(tmp_path / "shards").gather())
+    maps = []
+    for above in ("1000", "0"):  # MiB: read into memory, then everything on disk
+        monkeypatch.setenv("EMBEDVIZ_MEMMAP_ABOVE_MB", above)
+        for source in ("all.npy", "shards"):
+            assert isinstance(read_npy(tmp_path / source), np.memmap) == (above == "0")
+            csv = tmp_path / f"{above}-{source}.csv"
+            result = cli(
+                "plot", path, "--embeddings", tmp_path / source, "--method", "umap",
+                "--out", tmp_path / "map.html", "--coords-csv", csv,
+            )  # fmt: skip
+            assert result.returncode == 0, result.stderr
+            maps.append(pd.read_csv(csv, encoding="utf-8-sig"))
+    for other in maps[1:]:
+        pd.testing.assert_frame_equal(other, maps[0])
+    assert maps[0]["text"].tolist() == texts
+    # The folder's gathered file is written once and read again after.
+    gathered = tmp_path / "shards" / "embeddings.npy"
+    written = gathered.stat().st_mtime_ns
+    assert isinstance(read_npy(tmp_path / "shards"), np.memmap)
+    assert gathered.stat().st_mtime_ns == written
+    monkeypatch.setenv("EMBEDVIZ_MEMMAP_ABOVE_MB", "lots")
+    with pytest.raises(ParameterError, match="EMBEDVIZ_MEMMAP_ABOVE_MB must be a whole number"):
+        memmap_above_bytes()
