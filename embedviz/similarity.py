@@ -168,19 +168,25 @@ def _keep_top(found_i, found_j, found_v, limit):
 #: blocks: at 20,000 real texts 4.3x faster at recall@14 0.98, at 100,000 12x at 0.99
 #: (bench/ann_neighbours.py). Exact search grows with n^2: 209 s at 100,000 on 2 cores.
 ANN_ABOVE = 10_000
-#: HNSW's links per node, and how wide it searches when building and when asked. Searching
-#: 40 wide instead of 64: 100,000 texts' own neighbours 1.6 s sooner, recall 0.982 for 0.984.
-HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 64, 40
-#: From this many rows a sparser graph (M, efConstruction, efSearch): 100,000 texts' own
-#: neighbours in 9.9 s instead of 13.3 s at recall@14 0.97 instead of 0.98
-#: (bench/ann_neighbours.py). Below it, where a UMAP sample's graph is built, it would fall
-#: to 0.95 (20,000 texts): the denser one stays there.
-HNSW_LEAN_FROM, HNSW_LEAN = 50_000, (24, 48, 40)
+#: HNSW's links per node, how wide it searches when building and when asked, and how it
+#: keeps its copy of the rows.
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_ROWS = 32, 64, 64, "float32"
+#: From this many rows, for a graph that refines a layout UMAP already has (a sampled
+#: UMAP's graph of all texts: ``lean=True``), a sparser graph searched narrower, its rows in
+#: float16: 100,000 texts' own neighbours in ~8 s instead of 13.5 s at recall@14 0.97
+#: instead of 0.98, half the memory (bench/ann_neighbours.py). Not for a fit from scratch:
+#: UMAP's spectral start runs an eigensolver over the graph whose time swings with the
+#: graph's detail (a full fit of 100,000 texts: 199-275 s on this graph, 522-531 s on the
+#: sparser one). Below it the sample's own graph would fall to 0.95.
+HNSW_LEAN_FROM, HNSW_LEAN = 50_000, (24, 48, 40, "float16")
 
 
-def hnsw_settings(n: int) -> tuple[int, int, int]:
-    """HNSW's (M, efConstruction, efSearch) for an index of ``n`` rows."""
-    return HNSW_LEAN if n >= HNSW_LEAN_FROM else (HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH)
+def hnsw_settings(n: int, lean: bool = False) -> tuple[int, int, int, str]:
+    """HNSW's (M, efConstruction, efSearch, rows) for an index of ``n`` rows: the sparser
+    :data:`HNSW_LEAN` from :data:`HNSW_LEAN_FROM` rows when ``lean``."""
+    if lean and n >= HNSW_LEAN_FROM:
+        return HNSW_LEAN
+    return HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_ROWS
 
 
 def top_k_neighbours(
@@ -226,15 +232,17 @@ class NeighbourIndex:
         ([[1, 0]], [[0.8, 0.6]])
     """
 
-    def __init__(self, X, *, exact: bool | None = None, block_rows: int | None = None):
+    def __init__(
+        self, X, *, exact: bool | None = None, block_rows: int | None = None, lean: bool = False
+    ):
         self.U = check_embeddings(X)
         n = self.U.shape[0]
         self.block_rows = block_rows or _block_rows(n)
         self.hnsw = None
         if exact is False or (exact is None and n > ANN_ABOVE):
-            m, ef_construction, self.ef_search = hnsw_settings(n)
+            m, ef_construction, self.ef_search, rows = hnsw_settings(n, lean)
             try:
-                self.hnsw = _hnsw_index(self.U, m, ef_construction)
+                self.hnsw = _hnsw_index(self.U, m, ef_construction, rows)
             except ImportError:
                 log.info("faiss is not installed: exact neighbours among %d texts", n)
 
@@ -250,8 +258,8 @@ class NeighbourIndex:
 
         Returns:
             (indices, cosines): int64 and float32 ``(n_queries, k)``, most similar first;
-            an HNSW search's cosines are within ~1e-3 (its rows are kept in float16), and
-            one that finds fewer than ``k`` pads with index -1.
+            a lean HNSW index's cosines are within ~1e-3 (its rows kept in float16), and
+            an HNSW search that finds fewer than ``k`` pads with index -1.
         """
         Q = check_embeddings(Q)
         if Q.shape[1] != self.U.shape[1]:
@@ -277,18 +285,17 @@ class NeighbourIndex:
         return idx, sim
 
 
-def _hnsw_index(U: np.ndarray, m: int, ef_construction: int):
-    """faiss's HNSW graph over unit rows, searched by inner product (= cosine).
-
-    It keeps its own copy of the rows in float16: half the memory of float32 (1 GB instead
-    of 2 at a million 512-d texts), built and searched faster, the same recall@14 (100,000
-    texts: 0.971 either way; cosines within ~1e-3; bench/ann_neighbours.py).
-    """
+def _hnsw_index(U: np.ndarray, m: int, ef_construction: int, rows: str = "float32"):
+    """faiss's HNSW graph over unit rows, searched by inner product (= cosine), keeping its
+    copy of the rows in ``rows`` ("float32" or "float16": half the memory, the same
+    recall@14 at 100,000 texts, cosines within ~1e-3; bench/ann_neighbours.py)."""
     import faiss
 
-    index = faiss.IndexHNSWSQ(
-        U.shape[1], faiss.ScalarQuantizer.QT_fp16, m, faiss.METRIC_INNER_PRODUCT
-    )
+    metric = faiss.METRIC_INNER_PRODUCT
+    if rows == "float16":
+        index = faiss.IndexHNSWSQ(U.shape[1], faiss.ScalarQuantizer.QT_fp16, m, metric)
+    else:
+        index = faiss.IndexHNSWFlat(U.shape[1], m, metric)
     index.hnsw.efConstruction = ef_construction
     for start in range(0, U.shape[0], 65_536):  # a block at a time: U may be on disk
         index.add(np.ascontiguousarray(U[start : start + 65_536], dtype=np.float32))

@@ -546,6 +546,27 @@ def test_two_models_page_links_hover_and_lasso_across_the_maps(browser, tmp_path
     context.close()
 
 
+#: In the lean map's page: zoom in on the point of row 30 (position 29) until its nearest
+#: neighbour is a quarter of the plot away; answers the ranges it had.
+ZOOM_ON_ROW_30 = """gd => {
+    const xy = [];
+    gd.calcdata.forEach(cd => cd.forEach(p => xy.push([p.x, p.y])));
+    let at = null;
+    gd._fullData.forEach((trace, curve) => {
+        Array.from(trace.customdata || []).forEach((c, i) => {  // c: [cluster, position]
+            if (c && Number(c[1]) === 29) at = gd.calcdata[curve][i];
+        });
+    });
+    const gaps = xy.map(([x, y]) => Math.hypot(x - at.x, y - at.y)).filter(d => d > 0);
+    const half = Math.max(2 * Math.min(...gaps, 1), 1e-6);
+    const old = [gd._fullLayout.xaxis.range.slice(), gd._fullLayout.yaxis.range.slice()];
+    return Plotly.relayout(gd, {
+        'xaxis.range': [at.x - half, at.x + half],
+        'yaxis.range': [at.y - half, at.y + half],
+    }).then(() => old);
+}"""
+
+
 def test_lean_map_fetches_the_hovered_text_as_text_and_its_selection_lists_texts(browser, tmp_path):
     """A map above EMBEDVIZ_LEAN_MAP_ABOVE points carries no text per point: the app's map
     fetches the text under the cursor from the server and shows it as text; a box
@@ -592,23 +613,11 @@ def test_lean_map_fetches_the_hovered_text_as_text_and_its_selection_lists_texts
             # The hostile text's point may lie under a neighbour's (the layout decides): zoom in
             # on it, as a person would, until its nearest neighbour is far off, and hover it.
             map_ = frame.locator("#map")
-            ranges = map_.evaluate(
-                """gd => {
-                    const xy = [];
-                    gd.calcdata.forEach(cd => cd.forEach(p => xy.push([p.x, p.y])));
-                    let at = null;
-                    gd._fullData.forEach((trace, curve) => Array.from(trace.customdata || []).forEach((c, i) => {
-                        if (c && Number(c[1]) === 29) at = gd.calcdata[curve][i];  // [cluster, position]
-                    }));
-                    const near = Math.min(...xy.map(([x, y]) => Math.hypot(x - at.x, y - at.y)).filter(d => d > 0), 1);
-                    const old = [gd._fullLayout.xaxis.range.slice(), gd._fullLayout.yaxis.range.slice()];
-                    const half = Math.max(2 * near, 1e-6);
-                    return Plotly.relayout(gd, {'xaxis.range': [at.x - half, at.x + half],
-                                                'yaxis.range': [at.y - half, at.y + half]}).then(() => old);
-                }"""
-            )
+            ranges = map_.evaluate(ZOOM_ON_ROW_30)
             area_box = frame.locator(".nsewdrag").first.bounding_box()
-            page.mouse.move(area_box["x"] + area_box["width"] / 2, area_box["y"] + area_box["height"] / 2)
+            page.mouse.move(
+                area_box["x"] + area_box["width"] / 2, area_box["y"] + area_box["height"] / 2
+            )
             deadline = time.monotonic() + 10
             while not (box.is_visible() and box.text_content() == hostile):  # shown as written
                 assert time.monotonic() < deadline, box.text_content()

@@ -240,6 +240,32 @@ def test_umap_of_very_many_texts_learns_from_a_sample_and_keeps_every_group(monk
     assert whole.warnings == [] and "fit_sample" not in whole.params
 
 
+def test_only_the_refinement_of_a_sampled_umap_gets_the_sparser_neighbour_graph(monkeypatch):
+    """The sparse HNSW graph saves seconds where UMAP refines a layout it has, but UMAP's
+    spectral start from scratch took past 500 s on it at 100,000 texts (199-275 s on the denser
+    one): a full fit, and the sample's own fit, keep the denser graph."""
+    import embedviz.project.umap as umap_module
+    import embedviz.similarity as similarity
+
+    monkeypatch.setattr(umap_module, "UMAP_PRECOMPUTED_KNN_FROM", 10)
+    monkeypatch.setattr(similarity, "ANN_ABOVE", 50)
+    monkeypatch.setattr(similarity, "HNSW_LEAN_FROM", 200)
+    built = []
+    real = similarity._hnsw_index
+    monkeypatch.setattr(
+        similarity,
+        "_hnsw_index",
+        lambda U, m, *rest: built.append((len(U), m)) or real(U, m, *rest),
+    )
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 16)).astype(np.float32)
+    project(X[:300], "umap", fit_sample=0)
+    assert built == [(300, similarity.HNSW_M)]
+    built.clear()
+    project(X, "umap", fit_sample=100)
+    assert built == [(600, similarity.HNSW_LEAN[0]), (100, similarity.HNSW_M)]
+
+
 def test_texts_outside_the_sample_start_beside_their_groups_sampled_texts(monkeypatch):
     """Before the refinement each text outside the sample starts among its group's sampled
     texts: placed by the sampled texts in its row of the all-texts graph, or, when that row

@@ -86,7 +86,7 @@ class _SearchIndex:
         return idx.astype(np.int32), (1.0 - sims).clip(0.0).astype(np.float32)
 
 
-def precomputed_knn(X: np.ndarray, n_neighbors: int, index=None):
+def precomputed_knn(X: np.ndarray, n_neighbors: int, index=None, lean: bool = False):
     """The cosine neighbour graph (exact up to :data:`embedviz.similarity.ANN_ABOVE` texts,
     from an HNSW index above) and a search index for ``transform``, in UMAP's
     ``precomputed_knn`` form, for :data:`UMAP_PRECOMPUTED_KNN_FROM` texts or more; None below
@@ -96,13 +96,17 @@ def precomputed_knn(X: np.ndarray, n_neighbors: int, index=None):
         X: unit rows ``(n_texts, dim)``.
         index: a :class:`~embedviz.similarity.NeighbourIndex` of ``X`` the caller made
             (and searches again); one is built when None.
+        lean: from :data:`embedviz.similarity.HNSW_LEAN_FROM` texts, the sparser HNSW
+            graph (:data:`embedviz.similarity.HNSW_LEAN`). Only for a graph that refines a
+            layout already made: UMAP's spectral start from scratch took past 500 s on it
+            at 100,000 texts, 199-275 s on the denser one.
     """
     n = X.shape[0]
     if n < UMAP_PRECOMPUTED_KNN_FROM:
         return None
     from ..similarity import NeighbourIndex
 
-    index = index if index is not None else NeighbourIndex(X)
+    index = index if index is not None else NeighbourIndex(X, lean=lean)
     idx, sims = index.search(X, n_neighbors + 1)
     if (idx < 0).any():  # HNSW found fewer than asked: never seen here; exact is right
         from ..similarity import top_k_neighbours
@@ -234,7 +238,7 @@ class UMAPProjector(Projector):
 
         # The graph over all texts first: the refinement's input, and it already names the
         # sampled texts nearest to most of the others (where they start).
-        knn = precomputed_knn(X, n_neighbors) if self.metric == "cosine" else None
+        knn = precomputed_knn(X, n_neighbors, lean=True) if self.metric == "cosine" else None
         sampled = X[sample]
         sample_index = NeighbourIndex(sampled)
         self.umap_ = self._umap(sampled, n_neighbors, index=sample_index)
