@@ -284,8 +284,8 @@ class UMAPProjector(Projector):
         def weighted_mean(dist, near, keep=None):
             sigmas, rhos = smooth_knn_dist(dist, float(dist.shape[1]), local_connectivity=1.0)
             weights = np.exp(-np.maximum(dist - rhos[:, None], 0.0) / sigmas[:, None])
-            if keep is not None:
-                weights = np.where(keep, weights, 0.0)
+            if keep is not None:  # a kept neighbour past the nearest may underflow to 0
+                weights = np.where(keep, np.maximum(weights, np.finfo(weights.dtype).tiny), 0.0)
             weights /= weights.sum(axis=1, keepdims=True)
             return np.einsum("qk,qkd->qd", weights, places[near])
 
