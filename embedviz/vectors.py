@@ -95,18 +95,21 @@ def read_npy(data: bytes | str | Path, name: str = "the .npy file") -> np.ndarra
 
     Raises:
         InputError: not a .npy file, or an object array.
+        ParameterError: EMBEDVIZ_MEMMAP_ABOVE_MB is set but not a whole number.
     """
+    from .settings import memmap_above_bytes
+
+    # Read before the file is: a bad setting is the operator's to fix, not the file's.
+    memmap_above = memmap_above_bytes() if not isinstance(data, bytes) else 0
     try:
         if isinstance(data, bytes):
             return np.load(io.BytesIO(data), allow_pickle=False)
-        from .settings import memmap_above_bytes
-
         if Path(data).is_dir():  # a shard folder that `embedviz embed --out FOLDER` wrote
             from .shards import ShardStore
 
-            return ShardStore(data).gather_for_reading(memmap_above_bytes())
+            return ShardStore(data).gather_for_reading(memmap_above)
         # A large file stays on disk: the stages read its rows a block at a time.
-        large = Path(data).stat().st_size > memmap_above_bytes()
+        large = Path(data).stat().st_size > memmap_above
         return np.load(Path(data), allow_pickle=False, mmap_mode="r" if large else None)
     except FileNotFoundError as err:
         raise InputError(f"No such file: {data}. Check the path.") from err

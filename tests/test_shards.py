@@ -173,3 +173,10 @@ def test_embeddings_above_the_memmap_size_stay_on_disk_and_draw_the_same_map(
     monkeypatch.setenv("EMBEDVIZ_MEMMAP_ABOVE_MB", "lots")
     with pytest.raises(ParameterError, match="EMBEDVIZ_MEMMAP_ABOVE_MB must be a whole number"):
         memmap_above_bytes()
+    # The command names the setting to fix, not the file.
+    refused = cli(
+        "plot", path, "--embeddings", tmp_path / "all.npy", "--out", tmp_path / "map.html"
+    )
+    assert refused.returncode == 2
+    assert "EMBEDVIZ_MEMMAP_ABOVE_MB must be a whole number of MiB" in refused.stderr
+    assert "is not a plain numeric .npy array" not in refused.stderr
