@@ -485,8 +485,8 @@ def test_thirty_mixed_texts_labels_filter_and_views_in_step(server, browser, tmp
     # Every Text A / Text B box on the page shows a text of the new input, none of the old.
     boxes = page.get_by_role("combobox", name=re.compile("^Text [AB]$"))
 
-    def picked() -> list[str]:
-        return [boxes.nth(k).input_value() for k in range(boxes.count())]
+    def picked() -> list[str]:  # read in one go: the stale boxes of a rerun come and go
+        return boxes.evaluate_all("els => els.map(e => e.value)")
 
     # A loaded machine may still show the old boxes for a moment while the page reruns: wait
     # for the new ones (the assertion below says which box kept an old text, if any stays).

@@ -191,7 +191,9 @@ def filter_panel(analysis: Analysis, key: str) -> Analysis:
     columns = filter_columns(analysis)
     if not columns:
         return analysis
-    with st.expander("Filter by a column", expanded=False):
+    # Keyed, so the page's reruns (a column picked, a value picked) keep it open: unkeyed, the
+    # browser could draw it anew, closed, with the picks just made hidden inside.
+    with st.expander("Filter by a column", key=f"filter_open_{key}"):
         chosen = st.multiselect(
             "Columns to filter by", list(columns), key=f"filter_columns_{key}", format_func=safe
         )
@@ -295,7 +297,7 @@ def compare_two_texts(analysis: Analysis, shown: list[int], view_key: str) -> No
     The pickers are keyed by the view, so new texts never leave stale picks behind."""
     if len(shown) < 2:
         return
-    with st.expander("Compare two texts"):
+    with st.expander("Compare two texts", key="compare_two_texts_open"):
         a_col, b_col = st.columns(2)
         a = a_col.selectbox(
             "Text A",

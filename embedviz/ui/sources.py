@@ -85,7 +85,7 @@ def own_embeddings() -> tuple[np.ndarray | None, str | None]:
     """A .npy the user uploads next to the texts: one row per text, in input order."""
     from ..vectors import read_npy
 
-    with st.expander("Bring your own embeddings (.npy)"):
+    with st.expander("Bring your own embeddings (.npy)", key="own_embeddings_open"):
         upload = st.file_uploader(
             "An (n_texts, dim) array saved with numpy.save, rows in the texts' order; "
             "nothing is encoded and search is off (embedviz does not have the model that "
