@@ -86,14 +86,20 @@ def consensus_kmeans(X: np.ndarray, k: int, runs: int = CONSENSUS_RUNS, random_s
     return fcluster(tree, t=k, criterion="maxclust") - 1
 
 
-def _silhouette(X: np.ndarray, labels: np.ndarray, random_state) -> float:
+def _silhouette(X: np.ndarray, labels: np.ndarray, random_state, rows=None) -> float:
+    """Cosine silhouette of ``labels``, the labels of ``X[rows]`` (all rows when None), on a
+    seeded sample of :data:`SILHOUETTE_SAMPLE` when there are more. The sample is drawn as
+    scikit-learn draws it, before any row is copied: a million texts' fancy index was a
+    2 GB copy of which 10,000 rows were read."""
     from sklearn.metrics import silhouette_score
+    from sklearn.utils import check_random_state
 
     n = len(labels)
-    sample = SILHOUETTE_SAMPLE if n > SILHOUETTE_SAMPLE else None
-    return float(
-        silhouette_score(X, labels, metric="cosine", sample_size=sample, random_state=random_state)
-    )
+    rows = np.arange(n) if rows is None else np.asarray(rows)
+    if n > SILHOUETTE_SAMPLE:
+        picked = check_random_state(random_state).permutation(n)[:SILHOUETTE_SAMPLE]
+        rows, labels = rows[picked], labels[picked]
+    return float(silhouette_score(X[rows], labels, metric="cosine"))
 
 
 def _by_size(labels: np.ndarray) -> np.ndarray:
@@ -137,7 +143,9 @@ class _Clusterer:
             clustered = labels != NOISE
             found = len(set(labels[clustered].tolist()))
             if 2 <= found < clustered.sum() and self.silhouette_ is None:
-                self.silhouette_ = _silhouette(X[clustered], labels[clustered], self._seed())
+                self.silhouette_ = _silhouette(
+                    X, labels[clustered], self._seed(), rows=np.flatnonzero(clustered)
+                )
         self.labels_ = labels
         self.n_clusters_ = len(set(labels.tolist()) - {NOISE})
         return self
