@@ -18,6 +18,7 @@ import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +30,27 @@ from bench._report import print_table, rss_mib, run_embedviz  # noqa: E402
 
 def peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def anon_gib() -> float:
+    """Anonymous resident memory (heap, arrays): what a memory-mapped file does not add to.
+    Mapped .npy pages count in RSS but are the page cache's, dropped under pressure."""
+    with open("/proc/self/status") as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith("RssAnon:"))
+    return kib / 2**20
+
+
+class AnonPeak:
+    """The highest anonymous RSS since the last reset, polled every 50 ms by a thread."""
+
+    def __init__(self) -> None:
+        self.peak = anon_gib()
+        threading.Thread(target=self._poll, daemon=True).start()
+
+    def _poll(self) -> None:
+        while True:
+            self.peak = max(self.peak, anon_gib())
+            time.sleep(0.05)
 
 
 def main() -> None:
@@ -47,7 +69,7 @@ def main() -> None:
         seconds, peak_mib, _ = run_embedviz("embed", src, "--out", folder)
         peak = peak_mib / 1024
         rows.append(["encode to shards (its own process)", seconds, f"{args.n / seconds:,.0f}/s",
-                     "-", peak])  # fmt: skip
+                     "-", "-", "-", peak])  # fmt: skip
         print(rows[-1], flush=True)
 
     from embedviz.cluster import cluster
@@ -56,10 +78,13 @@ def main() -> None:
     from embedviz.project import project
     from embedviz.vectors import read_npy
 
+    anon = AnonPeak()
+
     def stage(name, fn):
         start = time.perf_counter()
         out = fn()
-        rows.append([name, time.perf_counter() - start, "", rss_mib() / 1024, peak_gib()])
+        rows.append([name, time.perf_counter() - start, "", rss_mib() / 1024, anon_gib(),
+                     anon.peak, peak_gib()])  # fmt: skip
         print(rows[-1], flush=True)
         return out
 
@@ -82,7 +107,10 @@ def main() -> None:
     stage("the HTML (lean map, heatmap of cluster means)", lambda: analysis.to_html(out))
     total = sum(r[1] for r in rows)
     print(f"\n{args.n:,} texts end to end, stage by stage (USE; 2 cores)\n")
-    print_table(["stage", "seconds", "rate", "RSS after GiB", "peak GiB"], rows)
+    print_table(
+        ["stage", "seconds", "rate", "RSS after GiB", "anon after", "anon peak", "RSS peak GiB"],
+        rows,
+    )
     print(f"\ntotal {total:,.0f} s; HTML {out.stat().st_size / 2**20:.0f} MB")
     print(f"notes: {' | '.join(analysis.warnings)}")
     print(f"map: {analysis.map_scores_text()}")
