@@ -89,8 +89,8 @@ def consensus_kmeans(X: np.ndarray, k: int, runs: int = CONSENSUS_RUNS, random_s
 def _silhouette(X: np.ndarray, labels: np.ndarray, random_state, rows=None) -> float:
     """Cosine silhouette of ``labels``, the labels of ``X[rows]`` (all rows when None), on a
     seeded sample of :data:`SILHOUETTE_SAMPLE` when there are more. The sample is drawn as
-    scikit-learn draws it, before any row is copied: a million texts' fancy index was a
-    2 GB copy of which 10,000 rows were read."""
+    scikit-learn draws it, before any row is copied: the rows of a million texts were
+    copied whole (2 GB) to read a sample of them."""
     from sklearn.metrics import silhouette_score
     from sklearn.utils import check_random_state
 

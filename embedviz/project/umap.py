@@ -25,12 +25,12 @@ UMAP_PRECOMPUTED_KNN_FROM = 4096
 #: its graph. Measured (bench/README.md, "UMAP's start"): a full fit of the same 100,000
 #: texts with the spectral start took 199-275 s, and past 9 minutes (stopped, still in its
 #: eigensolver, ARPACK, run once per connected part of the graph) on a graph differing in
-#: detail, while a PCA start took 48 s and kept neighbours
-#: as well (kNN recall among all texts 0.612 against 0.613-0.615) with a better global
-#: layout (trustworthiness on the page's 3,000 sample 0.865 against 0.713-0.725); at 10,000,
-#: 20,000 and 40,000 texts it was as good or better and no slower. Kobak & Linderman (2021,
-#: Nature Biotechnology 39:156) found the same: an informative start (PCA) keeps UMAP's
-#: global structure as the spectral one does. Below, UMAP's own default stays.
+#: detail, while a PCA start took 48 s and kept neighbours as well (kNN recall among all
+#: texts 0.612 against 0.613-0.615) with a better global layout (trustworthiness on the
+#: page's 3,000 sample 0.865 against 0.713-0.725); at 10,000, 20,000 and 40,000 texts it was
+#: as good or better and no slower. Kobak & Linderman (2021, Nature Biotechnology 39:156)
+#: found that what keeps UMAP's (and t-SNE's) global structure is an informative start,
+#: such as PCA or the spectral layout, not the algorithm. Below, UMAP's own default stays.
 UMAP_PCA_START_FROM = 10_000
 
 N_NEIGHBORS = Param(
@@ -55,8 +55,9 @@ FIT_SAMPLE = Param(
     low=0,
     ui=(0, 100_000, 5_000),
     help="For more than twice this many texts, UMAP learns the map from a random sample of "
-    "this many and places the rest with its transform: minutes faster at 100,000 texts, "
-    "neighbourhoods kept as well (bench/sampled_umap.py). 0 fits on all texts.",
+    "this many, starts the rest beside their nearest sampled texts and refines all together: "
+    "1.5x faster at 100,000 texts (a million fit in minutes), each text's neighbours kept "
+    "nearly as well (bench/sampled_umap.py). 0 fits on all texts.",
 )
 #: Texts placed by one call of UMAP's transform (its memory grows with the batch).
 TRANSFORM_BATCH = 20_000
