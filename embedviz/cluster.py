@@ -57,6 +57,62 @@ MAX_AGGLOMERATIVE = 10_000
 CONSENSUS_UP_TO = 1000
 CONSENSUS_RUNS = 100
 KMEANS_N_INIT = 3
+#: From this many texts k-means runs Lloyd's iterations here, a block of rows at a time,
+#: from centres learned on a sample: scikit-learn's KMeans centres a copy of all the rows
+#: and held 3.8 GB more than the embeddings at a million texts (bench/README.md).
+KMEANS_BLOCKS_FROM = 100_000
+#: The sample those centres are learned on (k-means++ with KMEANS_N_INIT restarts).
+KMEANS_SAMPLE = 20_000
+#: Rows per block of the blockwise k-means.
+KMEANS_BLOCK = 65_536
+
+
+def lloyd(
+    X: np.ndarray, centres: np.ndarray, max_iter: int = 300, tol: float = 1e-4
+) -> tuple[np.ndarray, np.ndarray]:
+    """k-means from ``centres``, reading ``X`` a block of :data:`KMEANS_BLOCK` rows at a
+    time and never copying it (it may be a read-only memory map). Lloyd's iterations as
+    scikit-learn's ``KMeans(init=centres, n_init=1)`` runs them: stops when no label changes
+    or the centres move (summed squared shift) less than ``tol`` times the data's mean
+    variance; an emptied cluster keeps its centre. Returns (labels, centres)."""
+    n, k = X.shape[0], len(centres)
+    blocks = [slice(s, min(s + KMEANS_BLOCK, n)) for s in range(0, n, KMEANS_BLOCK)]
+    sums, squares = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    for b in blocks:
+        rows = np.asarray(X[b], dtype=np.float64)
+        sums += rows.sum(axis=0)
+        squares += np.einsum("ij,ij->j", rows, rows)
+    threshold = tol * float(np.mean(squares / n - (sums / n) ** 2))
+
+    centres = np.asarray(centres, dtype=np.float64)
+    labels = np.full(n, -1, dtype=np.int64)
+
+    def assign() -> bool:
+        """Label every row by its nearest centre; whether any label changed."""
+        changed = False
+        half_norms = 0.5 * np.einsum("ij,ij->i", centres, centres).astype(np.float32)
+        c32 = centres.astype(np.float32)
+        for b in blocks:
+            new = np.argmin(half_norms - np.asarray(X[b], dtype=np.float32) @ c32.T, axis=1)
+            changed |= bool(np.any(new != labels[b]))
+            labels[b] = new
+        return changed
+
+    for _ in range(max_iter):
+        if not assign():
+            break
+        totals = np.zeros_like(centres)
+        for b in blocks:
+            onehot = (labels[b][:, None] == np.arange(k)).astype(np.float32)
+            totals += onehot.T @ np.asarray(X[b], dtype=np.float32)
+        counts = np.bincount(labels, minlength=k)
+        moved = np.where(counts[:, None] > 0, totals / np.maximum(counts, 1)[:, None], centres)
+        shift = float(np.sum((moved - centres) ** 2))
+        centres = moved
+        if shift <= threshold:
+            assign()
+            break
+    return labels, centres
 
 
 def consensus_kmeans(X: np.ndarray, k: int, runs: int = CONSENSUS_RUNS, random_state=0):
@@ -218,9 +274,19 @@ class KMeansClusterer(_Clusterer):
 
     def _kmeans(self, X, k, init=None):
         """k-means labels; from ``init`` centres (one run) when given, else k-means++ with
-        :data:`KMEANS_N_INIT` restarts. Also keeps the centres in ``centres_``."""
+        :data:`KMEANS_N_INIT` restarts (from :data:`KMEANS_BLOCKS_FROM` texts: on a sample,
+        then :func:`lloyd` over all of them). Also keeps the centres in ``centres_``."""
         from sklearn.cluster import KMeans
 
+        n = X.shape[0]
+        if n >= KMEANS_BLOCKS_FROM:
+            if init is None:  # k-means++ and its restarts on a sample, then all rows
+                rng = np.random.default_rng(self.random_state)
+                rows = X[np.sort(rng.choice(n, min(n, KMEANS_SAMPLE), replace=False))]
+                model = KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=self.random_state)
+                init = model.fit(rows).cluster_centers_
+            labels, self.centres_ = lloyd(X, init)
+            return labels
         if init is None:
             model = KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=self.random_state)
         else:

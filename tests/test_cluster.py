@@ -201,3 +201,34 @@ def test_above_the_consensus_size_one_k_means_runs(monkeypatch, clusters):
     monkeypatch.setattr(module, "AUTO_K_SAMPLE", 20)
     sampled = cluster(X, "kmeans")
     assert sampled.n_clusters == 3 and adjusted_rand(truth, sampled.labels) == 1.0
+
+
+def test_k_means_of_very_many_texts_reads_them_a_block_at_a_time(monkeypatch, tmp_path):
+    """From KMEANS_BLOCKS_FROM texts k-means runs Lloyd's iterations itself, a block of a
+    read-only memory map at a time (scikit-learn's KMeans copies every row): the same labels
+    and inertia as scikit-learn's from the same centres, and the groups found."""
+    from sklearn.cluster import KMeans
+
+    import embedviz.cluster as module
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(6, 24)) * 1.5
+    X = np.vstack([c + rng.normal(size=(500, 24)) for c in centres]).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    truth = np.repeat(np.arange(6), 500)
+    np.save(tmp_path / "x.npy", X)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    monkeypatch.setattr(module, "KMEANS_BLOCK", 700)  # five blocks, the last one short
+
+    start = X[rng.choice(len(X), 6, replace=False)]
+    labels, found = module.lloyd(mapped, start)
+    theirs = KMeans(n_clusters=6, init=start, n_init=1).fit(X)
+    assert (labels == theirs.labels_).mean() >= 0.999
+    inertia = float(np.sum((X - found[labels]) ** 2))
+    assert inertia == pytest.approx(theirs.inertia_, rel=1e-4)
+
+    monkeypatch.setattr(module, "KMEANS_BLOCKS_FROM", 1000)
+    monkeypatch.setattr(module, "KMEANS_SAMPLE", 1000)
+    assert adjusted_rand(truth, cluster(mapped, "kmeans", 6).labels) >= 0.9
+    auto = cluster(mapped, "kmeans")
+    assert auto.n_clusters == 6 and adjusted_rand(truth, auto.labels) >= 0.9
