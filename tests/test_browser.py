@@ -438,9 +438,10 @@ def test_thirty_mixed_texts_labels_filter_and_views_in_step(server, browser, tmp
         timeout=60_000
     )
 
-    def shown() -> tuple[int, int]:
+    def shown() -> tuple[int, int] | None:  # None while the rerun has not drawn both yet
         return page.evaluate(
             """() => { const p = document.querySelectorAll('.js-plotly-plot');
+                if (p.length < 2 || !p[0]._fullData || !p[1]._fullData) return null;
                 const map = p[0]._fullData.filter(t => t.name !== 'query')
                     .reduce((n, t) => n + t.x.length, 0);
                 return [map, p[1]._fullData[0].z.length]; }"""
