@@ -268,9 +268,9 @@ def test_umap_of_many_texts_starts_from_pca_and_its_script_says_so(monkeypatch):
 
 
 def test_only_the_refinement_of_a_sampled_umap_gets_the_sparser_neighbour_graph(monkeypatch):
-    """The sparse HNSW graph saves seconds where UMAP refines a layout it has, but UMAP's
-    spectral start from scratch took past 500 s on it at 100,000 texts (199-275 s on the denser
-    one): a full fit, and the sample's own fit, keep the denser graph."""
+    """The sparse HNSW graph saves seconds where UMAP refines a layout it has; a fit from
+    scratch on it kept fewer neighbours (kNN recall among 100,000 texts 0.604 for 0.612, 6 s
+    saved): a full fit, and the sample's own fit, keep the denser graph."""
     import embedviz.project.umap as umap_module
     import embedviz.similarity as similarity
 
