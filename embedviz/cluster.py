@@ -87,24 +87,24 @@ def lloyd(
     centres = np.asarray(centres, dtype=np.float64)
     labels = np.full(n, -1, dtype=np.int64)
 
-    def assign() -> bool:
-        """Label every row by its nearest centre; whether any label changed."""
-        changed = False
+    def assign() -> tuple[bool, np.ndarray]:
+        """Label every row by its nearest centre, in one pass over ``X`` that also sums each
+        cluster's rows; whether any label changed, and the sums."""
+        changed, totals = False, np.zeros_like(centres)
         half_norms = 0.5 * np.einsum("ij,ij->i", centres, centres).astype(np.float32)
         c32 = centres.astype(np.float32)
         for b in blocks:
-            new = np.argmin(half_norms - np.asarray(X[b], dtype=np.float32) @ c32.T, axis=1)
+            rows = np.asarray(X[b], dtype=np.float32)
+            new = np.argmin(half_norms - rows @ c32.T, axis=1)
             changed |= bool(np.any(new != labels[b]))
             labels[b] = new
-        return changed
+            totals += (new[:, None] == np.arange(k)).astype(np.float32).T @ rows
+        return changed, totals
 
     for _ in range(max_iter):
-        if not assign():
+        changed, totals = assign()
+        if not changed:
             break
-        totals = np.zeros_like(centres)
-        for b in blocks:
-            onehot = (labels[b][:, None] == np.arange(k)).astype(np.float32)
-            totals += onehot.T @ np.asarray(X[b], dtype=np.float32)
         counts = np.bincount(labels, minlength=k)
         moved = np.where(counts[:, None] > 0, totals / np.maximum(counts, 1)[:, None], centres)
         shift = float(np.sum((moved - centres) ** 2))
