@@ -23,15 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .settings import cache_root
+
 log = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
-    """Where embedviz keeps its caches (embeddings, exported ONNX models)."""
-    if os.environ.get("EMBEDVIZ_CACHE_DIR"):
-        return Path(os.environ["EMBEDVIZ_CACHE_DIR"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "embedviz"
+    """Where embedviz keeps its caches (embeddings, exported ONNX models): see
+    :func:`embedviz.settings.cache_root`."""
+    return cache_root()
 
 
 def embeddings_key(model_key: str, texts: Sequence[str]) -> str:

@@ -23,11 +23,11 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
+from .settings import max_input_mb
 
 #: The one input setting: files, pasted text and unpacked workbooks larger than this many MB
 #: are refused with a message, and at most ROWS_PER_MB rows per MB are read. Override with
 #: EMBEDVIZ_MAX_INPUT_MB.
-DEFAULT_MAX_INPUT_MB = 50.0
 ROWS_PER_MB = 20_000
 #: Texts longer than this many characters are cut to it (and the page says how many were):
 #: a sentence model reads a few hundred tokens, and one huge line must not make a huge array.
@@ -132,23 +132,6 @@ def read_summary(
         extra = sum(duplicates.values()) - len(duplicates)
         parts.append(f"{len(duplicates)} texts occur more than once ({extra} repeats, all kept)")
     return "; ".join(parts) + "."
-
-
-def max_input_mb() -> float:
-    """EMBEDVIZ_MAX_INPUT_MB, parsed safely: a positive, finite number of megabytes."""
-    raw = os.environ.get("EMBEDVIZ_MAX_INPUT_MB", "").strip()
-    if not raw:
-        return DEFAULT_MAX_INPUT_MB
-    try:
-        mb = float(raw)
-    except ValueError:
-        mb = float("nan")
-    if not (0 < mb < float("inf")):
-        raise InputError(
-            f"EMBEDVIZ_MAX_INPUT_MB must be a positive number of megabytes, got {raw!r}. "
-            f"Unset it for the default of {DEFAULT_MAX_INPUT_MB:g}."
-        )
-    return mb
 
 
 def max_input_bytes() -> int:

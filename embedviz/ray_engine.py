@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import settings
 from .errors import EmbedvizError
 from .shards import ShardStore, TextStream, _dim_on_disk, _finish, plan_for
 
@@ -26,7 +27,7 @@ from .shards import ShardStore, TextStream, _dim_on_disk, _finish, plan_for
 RAY_BATCH = 256
 #: Set to a file path, a worker crashes (os._exit) once, creating the file, before its first
 #: batch: the test suite's way to kill a real worker mid-run and see its rows redone.
-CRASH_ONCE_ENV = "EMBEDVIZ_TEST_CRASH_ONCE"
+CRASH_ONCE_ENV = settings.CRASH_ONCE_ENV
 
 
 class RayError(EmbedvizError):
@@ -37,14 +38,13 @@ class _Encode:
     """One Ray actor: loads the model once, then encodes the batches it is given."""
 
     def __init__(self, spec: str, threads: int):
-        from ._system import THREADS_ENV
         from .encoders import load_encoder
 
-        os.environ[THREADS_ENV] = str(threads)
+        os.environ[settings.THREADS_ENV] = str(threads)
         self.encoder = load_encoder(spec)
 
     def __call__(self, batch: dict) -> dict:
-        marker = os.environ.get(CRASH_ONCE_ENV)
+        marker = settings.crash_once_marker()
         if marker and not os.path.exists(marker):
             with open(marker, "w") as f:
                 f.write(str(os.getpid()))

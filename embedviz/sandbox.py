@@ -33,8 +33,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .settings import UNSANDBOXED_ENV, unsandboxed_scripts_allowed
+
 #: The operator's opt-in to run scripts with limits only, where bubblewrap is missing.
-OPT_IN = "EMBEDVIZ_UNSANDBOXED_SCRIPTS"
+OPT_IN = UNSANDBOXED_ENV
 FIGURE_JSON = "figure.json"
 _RUNNER = "_embedviz_runner.py"
 _STDOUT, _STDERR = "_stdout.txt", "_stderr.txt"
@@ -146,7 +148,7 @@ def isolation() -> str:
     isolation layer) or ``"refused"`` (no layer and no opt-in: scripts do not run)."""
     if _bwrap_works():
         return "bubblewrap"
-    if os.environ.get(OPT_IN, "").strip() == "1":
+    if unsandboxed_scripts_allowed():
         return "limits only"
     return "refused"
 

@@ -1,22 +1,43 @@
-"""What the operator of a server decides, from the environment (never from the page).
+"""Every setting embedviz reads from the environment, in one place: what the operator of a
+server decides (never the page), where caches go, and the limits of this machine.
 
 On a server others can reach, what can run code or read the host's files comes from here:
 extra embedding models (``EMBEDVIZ_MODELS``, comma-separated specs) and the LLM
 (``EMBEDVIZ_LLM``, a spec; ``EMBEDVIZ_LLM_TRUST_REMOTE_CODE=1`` to run a ChatGLM folder's
 own code; ``EMBEDVIZ_LLM_PRECISION``). On a local server the page may name them too.
-How many MiB of embeddings stay on disk, memory-mapped (``EMBEDVIZ_MEMMAP_ABOVE_MB``).
-How many points make a map lean (``EMBEDVIZ_LEAN_MAP_ABOVE``: no text per point, the text
-under the cursor looked up) is the operator's too: lower for slow browsers.
+
+| variable | what it sets |
+|---|---|
+| ``EMBEDVIZ_MODELS`` | embedding models offered besides the built-in ones |
+| ``EMBEDVIZ_LLM`` (``_PRECISION``, ``_TRUST_REMOTE_CODE``) | the operator's LLM |
+| ``EMBEDVIZ_LEAN_MAP_ABOVE`` | points above which a map ships no text per point |
+| ``EMBEDVIZ_MEMMAP_ABOVE_MB`` | embeddings larger than this stay on disk, memory-mapped |
+| ``EMBEDVIZ_MAX_INPUT_MB`` | the largest input file, paste or workbook |
+| ``EMBEDVIZ_CACHE_DIR`` (else ``XDG_CACHE_HOME``/embedviz, ``~/.cache/embedviz``) | caches |
+| ``EMBEDVIZ_THREADS`` | threads an encoder uses (a Ray worker with one CPU sets 1) |
+| ``EMBEDVIZ_UNSANDBOXED_SCRIPTS=1`` | run scripts with limits only where bubblewrap is missing |
+| ``HF_HUB_OFFLINE`` | never ask the Hugging Face hub |
+| ``EMBEDVIZ_TEST_CRASH_ONCE`` | the test suite's way to kill a Ray worker once |
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+from pathlib import Path
 
-from .errors import ParameterError
+from .errors import InputError, ParameterError
 
 PRECISIONS = ("auto", "fp16", "int8", "int4", "fp32")
+
+#: Names of the variables read elsewhere by name (a child process is given them).
+THREADS_ENV = "EMBEDVIZ_THREADS"
+UNSANDBOXED_ENV = "EMBEDVIZ_UNSANDBOXED_SCRIPTS"
+CRASH_ONCE_ENV = "EMBEDVIZ_TEST_CRASH_ONCE"
+
+
+def _get(name: str) -> str:
+    return os.environ.get(name, "").strip()
 
 
 def is_loopback(address: str | None) -> bool:
@@ -32,8 +53,7 @@ def is_loopback(address: str | None) -> bool:
 
 def operator_models() -> list[str]:
     """Embedding model specs the operator offers (EMBEDVIZ_MODELS)."""
-    raw = os.environ.get("EMBEDVIZ_MODELS", "")
-    return [spec.strip() for spec in raw.split(",") if spec.strip()]
+    return [spec.strip() for spec in _get("EMBEDVIZ_MODELS").split(",") if spec.strip()]
 
 
 def operator_llm() -> tuple[str | None, tuple]:
@@ -43,17 +63,17 @@ def operator_llm() -> tuple[str | None, tuple]:
     Raises:
         ParameterError: EMBEDVIZ_LLM_PRECISION is not one of PRECISIONS.
     """
-    spec = os.environ.get("EMBEDVIZ_LLM", "").strip()
+    spec = _get("EMBEDVIZ_LLM")
     if not spec:
         return None, ()
     if not spec.startswith("transformers:"):
         return spec, ()
-    precision = os.environ.get("EMBEDVIZ_LLM_PRECISION", "auto").strip() or "auto"
+    precision = _get("EMBEDVIZ_LLM_PRECISION") or "auto"
     if precision not in PRECISIONS:
         raise ParameterError(
             f"EMBEDVIZ_LLM_PRECISION must be one of {', '.join(PRECISIONS)}, got {precision!r}."
         )
-    trust = os.environ.get("EMBEDVIZ_LLM_TRUST_REMOTE_CODE", "").strip() == "1"
+    trust = _get("EMBEDVIZ_LLM_TRUST_REMOTE_CODE") == "1"
     return spec, (("precision", precision), ("revision", None), ("trust_remote_code", trust))
 
 
@@ -64,7 +84,7 @@ def lean_map_above(default: int) -> int:
     Raises:
         ParameterError: it is set but not a whole number.
     """
-    raw = os.environ.get("EMBEDVIZ_LEAN_MAP_ABOVE", "").strip()
+    raw = _get("EMBEDVIZ_LEAN_MAP_ABOVE")
     if not raw:
         return default
     if not raw.isdigit():
@@ -88,10 +108,65 @@ def memmap_above_bytes() -> int:
     Raises:
         ParameterError: it is set but not a whole number.
     """
-    raw = os.environ.get("EMBEDVIZ_MEMMAP_ABOVE_MB", "").strip()
+    raw = _get("EMBEDVIZ_MEMMAP_ABOVE_MB")
     if raw and not raw.isdigit():
         raise ParameterError(
             f"EMBEDVIZ_MEMMAP_ABOVE_MB must be a whole number of MiB (default "
             f"{MEMMAP_ABOVE_MB}), got {raw!r}."
         )
     return int(raw or MEMMAP_ABOVE_MB) * 2**20
+
+
+#: The largest input, in MB, unless EMBEDVIZ_MAX_INPUT_MB says otherwise.
+DEFAULT_MAX_INPUT_MB = 50.0
+
+
+def max_input_mb() -> float:
+    """EMBEDVIZ_MAX_INPUT_MB, parsed safely: a positive, finite number of megabytes.
+
+    Raises:
+        InputError: it is set but not such a number.
+    """
+    raw = _get("EMBEDVIZ_MAX_INPUT_MB")
+    if not raw:
+        return DEFAULT_MAX_INPUT_MB
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = float("nan")
+    if not (0 < mb < float("inf")):
+        raise InputError(
+            f"EMBEDVIZ_MAX_INPUT_MB must be a positive number of megabytes, got {raw!r}. "
+            f"Unset it for the default of {DEFAULT_MAX_INPUT_MB:g}."
+        )
+    return mb
+
+
+def cache_root() -> Path:
+    """Where embedviz keeps its caches (embeddings, exported ONNX models, the joined LLM)."""
+    given = _get("EMBEDVIZ_CACHE_DIR")
+    if given:
+        return Path(given).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "embedviz"
+
+
+def threads() -> int | None:
+    """EMBEDVIZ_THREADS when it is a positive whole number, else None (all cores)."""
+    given = _get(THREADS_ENV)
+    return int(given) if given.isdigit() and int(given) > 0 else None
+
+
+def unsandboxed_scripts_allowed() -> bool:
+    """Whether the operator lets scripts run with limits only where no sandbox works."""
+    return _get(UNSANDBOXED_ENV) == "1"
+
+
+def hub_offline() -> bool:
+    """Whether HF_HUB_OFFLINE says never to ask the Hugging Face hub."""
+    return _get("HF_HUB_OFFLINE").lower() in {"1", "true", "yes", "on"}
+
+
+def crash_once_marker() -> str | None:
+    """The test suite's marker file: a Ray worker crashes once, creating it."""
+    return _get(CRASH_ONCE_ENV) or None
