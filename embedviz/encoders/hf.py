@@ -8,14 +8,15 @@ message asking for a local folder, instead of huggingface_hub retrying for most 
 from __future__ import annotations
 
 import logging
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 
 from .._system import cpu_cores
-from ._base import Encoder, ModelLoadError
+from ..params import Param
+from ..settings import hub_offline
+from ._base import Encoder, ModelLoadError, register
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,13 @@ HUB_PROBE_TIMEOUT_S = 5.0
 
 #: What ``precision`` takes.
 PRECISIONS = ("auto", "fp32", "fp16")
+PRECISION = Param(
+    "precision",
+    "auto",
+    choices=PRECISIONS,
+    help="fp16 halves the GPU memory (GPU only); auto: fp32.",
+)
+DEVICE = Param("device", "", help="cuda or cpu; empty: the GPU when torch sees one, else the CPU.")
 
 _PATH_LIKE = re.compile(r"^(\.{1,2}[\\/]|[\\/]|~|[A-Za-z]:[\\/])|\\")
 
@@ -35,10 +43,6 @@ def pick_device(device: str | None = None) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _hub_reachable(name: str) -> tuple[bool, str]:
@@ -94,7 +98,7 @@ def resolve_model_location(name_or_path: str) -> str:
         "--local-dir FOLDER`) and give FOLDER as the model, or pick the offline default "
         "model 'use-multilingual'."
     )
-    if _offline():
+    if hub_offline():
         raise ModelLoadError(
             f"{name_or_path!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is "
             f"set, so it cannot be downloaded. {fix}"
@@ -127,6 +131,7 @@ def folder_fingerprint(location: str) -> str:
     return f"{folder.resolve()}:{';'.join(stamps)}"
 
 
+@register
 class Text2VecEncoder(Encoder):
     """Any Hugging Face sentence model through ``text2vec.SentenceModel`` (mean pooling).
 
@@ -138,9 +143,28 @@ class Text2VecEncoder(Encoder):
             CPU it is refused, torch's fp16 kernels there are slow). ``"auto"``: fp32.
     """
 
+    kind = "text2vec"
+    label = "Hugging Face model (text2vec): a hub name or a folder"
+    prefixes = ("text2vec:",)
+    fallback = True
+    options = (DEVICE, PRECISION)
     batch_size = 32
     #: Texts per model call on a GPU, where bigger batches keep it busy (bench/gpu_check.py).
     gpu_batch_size = 256
+
+    @classmethod
+    def matches(cls, spec: str) -> bool:
+        return (
+            spec.startswith(cls.prefixes)
+            or "/" in spec
+            or "\\" in spec
+            or Path(spec).expanduser().exists()
+        )
+
+    @classmethod
+    def load(cls, spec: str, device: str | None = None, precision: str = "auto"):
+        name = spec.removeprefix("text2vec:")
+        return cls(name, device=device or None, spec=spec, precision=precision)
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .._system import cpu_cores
-from ._base import Encoder, ModelLoadError
+from ._base import Encoder, ModelLoadError, register
 from .hf import folder_fingerprint, resolve_model_location
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ def quantize_int8(fp32: Path, out: Path) -> Path:
     return out
 
 
+@register
 class OnnxEncoder(Encoder):
     """Mean-pooled sentence embeddings of a Hugging Face model through ONNX Runtime.
 
@@ -107,7 +108,15 @@ class OnnxEncoder(Encoder):
         max_seq_length: tokens read per text.
     """
 
+    kind = "onnx"
+    label = "Hugging Face model through ONNX Runtime (onnx:, onnx-int8:)"
+    prefixes = ("onnx:", "onnx-int8:")
     batch_size = 32
+
+    @classmethod
+    def load(cls, spec: str, **options) -> OnnxEncoder:
+        kind, _, name = spec.partition(":")
+        return cls(name, int8=kind == "onnx-int8", spec=spec, **options)
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._system import cpu_cores
-from ._base import Encoder
+from ._base import Encoder, register
 
 #: The standalone script's ``encode`` for this model.
 USE_SCRIPT = (
@@ -21,12 +21,24 @@ USE_SCRIPT = (
 )
 
 
+@register
 class USEEncoder(Encoder):
     """Multilingual Universal Sentence Encoder v3 (512 dimensions, L2-normalised output)."""
 
+    kind = "use"
+    label = "USE multilingual (offline)"
+    aliases = ("use-multilingual", "use", "usem3")
     name = "USE multilingual v3"
     max_tokens = None
     batch_size = 256
+
+    @classmethod
+    def load(cls, spec: str, **options) -> USEEncoder:
+        return cls(spec=spec.lower(), **options)
+
+    @classmethod
+    def script_for(cls, spec: str) -> str:
+        return USE_SCRIPT
 
     def __init__(self, spec: str = "use-multilingual", threads: int | None = None):
         try:

