@@ -1,24 +1,42 @@
 """The result of a run: one :class:`Analysis` that the CLI, the app and a notebook all read.
 
-Every decision about a view lives here, once: which heatmap is drawn (full, per cluster, or
-none), what the points can be coloured by, what the notes say, which columns the CSV and the
-saved table have. :mod:`embedviz.pipeline` makes an Analysis; :func:`load` reopens a saved
-one (:mod:`embedviz.store` reads and writes the files).
+It holds the data of a run (texts, embeddings, map, clusters, names, scores, the
+:class:`~embedviz.spec.RunSpec` that made it) and the small views derived from them (notes,
+sizes, a subset). What is decided and drawn from it lives in modules of its own, reached
+through one-line delegates, as BERTopic's ``visualize_*``: :mod:`embedviz.views` (colours,
+the map, which heatmap), :mod:`embedviz.export` (HTML, CSV), :mod:`embedviz.store` (the
+saved folder), :mod:`embedviz.search` (the nearest texts to a query) and
+:mod:`embedviz.codegen` (the standalone script). :mod:`embedviz.pipeline` makes an Analysis;
+:func:`load` reopens a saved one.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import codegen, explain, export, search, store, views
 from .cluster import NOISE
-from .errors import EmbedvizError, InputError, ParameterError
+from .encoders import OWN_EMBEDDINGS  # noqa: F401 - the faces read it here
+from .errors import ParameterError
+from .export import csv_bytes  # noqa: F401 - the faces read these names here
 from .project import Projection, projector_class
+from .similarity import pair_cosine
+from .spec import RunSpec
+from .views import (  # noqa: F401
+    CLUSTER_COLOUR,
+    LABEL_POINTS_UP_TO,
+    LEAN_NOTE,
+    MAX_HEATMAP_TEXTS,
+    NEIGHBOURHOOD_COLOUR,
+    POINT_LABELS_AT_MOST,
+    HeatmapView,
+    is_lean,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,52 +44,7 @@ if TYPE_CHECKING:
 
     from .encoders import Encoder
     from .quality import NeighbourhoodScores
-
-#: Above this many texts the full n x n heatmap is not drawn (a million cells is already
-#: ~6 MB of HTML and slow to draw); the cluster x cluster summary is drawn instead.
-MAX_HEATMAP_TEXTS = 1000
-#: The model recorded for embeddings the user brought without saying which model made them.
-OWN_EMBEDDINGS = "your embeddings"
-#: Colour options besides the label column.
-CLUSTER_COLOUR = "cluster"
-NEIGHBOURHOOD_COLOUR = "neighbourhood kept"
-#: Said on the page of a lean map (see embedviz.figures.scatter.LEAN_MAP_ABOVE).
-LEAN_NOTE = (
-    "{n:,} texts: the map carries no text per point (the page would be too large); hover a "
-    "point and its text is looked up and shown beside the cursor."
-)
-
-
-@dataclass
-class HeatmapView:
-    """The heatmap for a set of texts, and the sentence that says what it shows."""
-
-    figure: go.Figure | None
-    note: str
-    kind: Literal["texts", "clusters", "none"]
-
-
-@dataclass
-class SearchResult:
-    """The texts nearest a query and where the query falls on the map."""
-
-    query: str
-    positions: np.ndarray
-    cosines: np.ndarray
-    coords: np.ndarray
-    note: str | None
-
-    def frame(self, analysis: Analysis) -> pd.DataFrame:
-        import pandas as pd
-
-        data = {
-            "row": [analysis.rows[i] for i in self.positions],
-            "text": [analysis.texts[i] for i in self.positions],
-        }
-        if analysis.labels is not None:
-            data[analysis.label_name] = [analysis.labels[i] for i in self.positions]
-        data["cosine"] = np.round(self.cosines.astype(np.float64), 4)
-        return pd.DataFrame(data)
+    from .search import SearchResult
 
 
 @dataclass(eq=False)
@@ -84,24 +57,28 @@ class Analysis:
         coords: float32 ``(n_texts, dims)``.
         clusters: int ``(n_texts,)``: ids 0.. by size, -1 for noise; all 0 without clustering.
         keywords: cluster id -> keyword label ("花呗 · 银行卡 · 绑定").
-        llm_labels: cluster id -> the label a local LLM gave (replaces the keywords).
-        explanations: cluster id -> the LLM's explanation of the cluster.
-        misfits: cluster id -> positions of its members the LLM said do not belong.
         scores: ``trustworthiness``, ``knn_recall`` (None below 4 texts), ``k``,
             ``n_scored``, ``silhouette`` and, with labels, ``ari``.
         neighbourhood: float32 ``(n_texts,)``: the share of each text's k nearest kept on
             the map (NaN outside the scored sample).
-        params: ``model``, ``method``, ``dims``, ``projection`` (the parameters actually
-            used, after clamping), ``random_state``, ``cluster``, ``k``, ``cluster_params``.
+        spec: the :class:`~embedviz.spec.RunSpec` that made it (model, method, dims,
+            parameters asked for, clusterer, k, seed).
+        projection_params: the projection's parameters actually used (after clamping for
+            small inputs).
+        clusters_found: how many clusters the clusterer found.
+        own_embeddings: the user brought the embeddings (embedviz did not encode the texts).
         rows: each text's 1-based row in the input.
+        axis_titles: one per map axis.
+        model_name: the model's readable name.
         columns: the input table's other columns, one value per text.
         labels: the user's label per text (colours the map, gives the ARI), or None.
         label_name: the label column's name.
-        axis_titles: one per map axis.
-        model_name: the model's readable name.
+        llm_labels: cluster id -> the label a local LLM gave (replaces the keywords).
+        explanations: cluster id -> the LLM's explanation of the cluster.
+        misfits: cluster id -> positions of its members the LLM said do not belong.
         source: where the texts came from (a file name, "pasted text").
         read_summary: how many rows were read, kept and skipped, and why.
-        warnings: parameters lowered for small inputs and similar, for the page.
+        warnings: parameters lowered for small inputs, texts the model reads in part.
     """
 
     texts: list[str]
@@ -111,10 +88,13 @@ class Analysis:
     keywords: dict[int, str]
     scores: dict
     neighbourhood: np.ndarray
-    params: dict
+    spec: RunSpec
+    projection_params: dict
+    clusters_found: int
     rows: list[int]
     axis_titles: list[str]
     model_name: str
+    own_embeddings: bool = False
     columns: dict[str, list[str]] = field(default_factory=dict)
     labels: list[str] | None = None
     label_name: str | None = None
@@ -142,11 +122,11 @@ class Analysis:
 
     @property
     def method(self) -> str:
-        return self.params["method"]
+        return self.spec.method
 
     @property
     def dims(self) -> int:
-        return int(self.params["dims"])
+        return self.spec.dims
 
     @property
     def method_label(self) -> str:
@@ -154,17 +134,18 @@ class Analysis:
 
     @property
     def clustered(self) -> bool:
-        return self.params["cluster"] != "none" and len(set(self.clusters.tolist()) - {NOISE}) > 1
+        return self.spec.clustered and len(set(self.clusters.tolist()) - {NOISE}) > 1
 
     @property
     def cluster_names(self) -> dict[int, str]:
         """Cluster id -> name: the LLM's label where it gave one, else the keywords."""
         return {**self.keywords, **self.llm_labels}
 
-    @property
-    def own_embeddings(self) -> bool:
-        """Whether the user brought the embeddings (embedviz did not encode the texts)."""
-        return bool(self.params.get("own_embeddings"))
+    def memo(self, key, make: Callable[[], object]):
+        """``make()``, computed once per analysis (similarity matrices for the heatmap)."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     def with_llm_labels(
         self,
@@ -224,15 +205,15 @@ class Analysis:
     def describe(self) -> str:
         """One line saying what this view shows: the texts (and the filter or selection),
         the model, the projection and its parameters, the clustering."""
-        params = {**self.params.get("projection", {}), "random_state": self.params["random_state"]}
+        params = {**self.projection_params, "random_state": self.spec.random_state}
         how = ", ".join(f"{k}={v}" for k, v in params.items())
         line = (
             f"{self.view_note or f'{self.n_texts:,} texts'} from {self.source}; "
             f"model {self.model_name}; {self.method_label} {self.dims}-D ({how})"
         )
-        if self.params.get("cluster", "none") != "none":
-            found = self.params.get("clusters_found")
-            line += f"; clusters: {self.params['cluster']}" + (f", {found} found" if found else "")
+        if self.spec.clustered:
+            found = self.clusters_found
+            line += f"; clusters: {self.spec.cluster}" + (f", {found} found" if found else "")
         return line + "."
 
     def map_scores_text(self) -> str:
@@ -254,7 +235,7 @@ class Analysis:
         if self.own_embeddings:
             notes.append(
                 f"Embeddings: your own ({self.embeddings.shape[1]} dimensions), "
-                f"model: {self.params['model']}."
+                f"model: {self.spec.model}."
             )
         notes += [*self.warnings, self.cluster_summary]
         if self.clustered:
@@ -282,53 +263,20 @@ class Analysis:
         ids, counts = np.unique(self.clusters, return_counts=True)
         return {int(c): int(k) for c, k in zip(ids, counts, strict=True)}
 
-    # -- colours
+    def title(self) -> str:
+        return f"embedviz: {self.source}, {self.n_texts:,} texts, {self.method_label} {self.dims}-D"
+
+    # -- views (embedviz.views)
 
     def colour_options(self) -> list[str]:
-        """What the map can be coloured by, the default first: the user's label column,
-        the clusters, how well each text's neighbours are kept."""
-        options = [self.label_name] if self.labels is not None else []
-        if self.clustered:
-            options.append(CLUSTER_COLOUR)
-        options.append(NEIGHBOURHOOD_COLOUR)
-        return options
-
-    def point_labels(self) -> list[str]:
-        """A legend entry per text: "0 · 银行卡 · 绑定", or "noise"."""
-        from .figures.view import cluster_point_labels
-
-        return cluster_point_labels(self.clusters, self.cluster_names)
+        """What the map can be coloured by, the default first (see :mod:`embedviz.views`)."""
+        return views.colour_options(self)
 
     def colouring(self, colour_by: str | None = None) -> dict:
-        """The colour arguments of :func:`embedviz.figures.view.map_figure`."""
-        options = self.colour_options()
-        colour_by = colour_by or options[0]
-        if colour_by not in options:
-            raise ParameterError(
-                f"Cannot colour by {colour_by!r}. Use one of: {', '.join(options)}."
-            )
-        labels = values = group_names = None
-        if colour_by == CLUSTER_COLOUR:
-            labels = self.point_labels()
-            names = self.cluster_names
-            group_names = {
-                label: names[c]
-                for label, c in zip(labels, self.clusters.tolist(), strict=True)
-                if c != NOISE
-            }
-        elif colour_by == NEIGHBOURHOOD_COLOUR:
-            values = self.neighbourhood
-        else:
-            labels = self.labels
-        return dict(
-            labels=labels,
-            label_name=colour_by,
-            values=values,
-            value_name=f"share of {self.scores.get('k', 0)} nearest kept",
-            group_names=group_names,
-        )
+        return views.colouring(self, colour_by)
 
-    # -- figures
+    def point_labels(self) -> list[str]:
+        return views.point_labels(self)
 
     def figure(
         self,
@@ -337,190 +285,47 @@ class Analysis:
         query: SearchResult | None = None,
         point_labels: bool | None = None,
     ) -> go.Figure:
-        """The map: a plotly scatter, hover with each whole text, titled with the method,
-        the number of texts and the model.
-
-        Args:
-            colour_by: one of :meth:`colour_options`; the first by default.
-            query: a search result: the query is marked and its hits ringed.
-            point_labels: write each text beside its point (never overlapping; those that
-                do not fit show on hover); by default only for a handful of texts. Without
-                them, each cluster's name is written once at its centre.
-        """
-        from .figures.scatter import add_query_point
-
-        fig = self._map(self.coords, self.axis_titles, self.method_label, colour_by, point_labels)
-        if self.misfits:
-            odd = self.misfit_positions
-            name = f"{len(odd)} that do not fit their cluster (LLM)"
-            self._ring(fig, odd, name, dim_others=False, colour="#d62728")
-        if query is not None:
-            hits = [int(i) for i in query.positions]
-            self._ring(fig, hits, f"{len(hits)} nearest the query")
-            add_query_point(fig, query.coords[0], query.query)
-        return fig
-
-    def _ring(self, fig: go.Figure, positions: list[int], name: str, **style) -> None:
-        """Ring the texts at ``positions`` on the map (search hits, misfits)."""
-        from .figures.scatter import ring_points
-
-        ring_points(
-            fig,
-            self.coords[positions],
-            [self.texts[i] for i in positions],
-            [self.rows[i] for i in positions],
-            positions,
-            name=name,
-            **style,
-        )
+        """The map: hover with each whole text, titled with the method, the texts and the
+        model (see :func:`embedviz.views.map_view`)."""
+        return views.map_view(self, colour_by, query=query, point_labels=point_labels)
 
     def compare_figure(
         self, projection: Projection, scores: NeighbourhoodScores, colour_by: str | None = None
     ) -> go.Figure:
-        """Another projection of these embeddings, coloured as this map and titled with its
-        trustworthiness and kNN recall (the compare view)."""
-        fig = self._map(projection.coords, projection.axis_titles, projection.name, colour_by)
-        # The scores on a line of their own: a half-page-wide title would cut them.
-        fig.update_layout(
-            title_text=f"{projection.name}<br><sup>{scores.describe()}</sup>",
-            showlegend=False,
-            height=440,
-            margin=dict(t=80),
-        )
-        return fig
-
-    def _map(
-        self, coords, axis_titles, method_label: str, colour_by: str | None, point_labels=None
-    ) -> go.Figure:
-        from .figures._style import escape
-        from .figures.view import map_figure
-
-        fig = map_figure(
-            coords=coords,
-            axis_titles=axis_titles,
-            method_name=method_label,
-            model_name=self.model_name,
-            texts=self.texts,
-            ids=self.rows,
-            point_labels=point_labels,
-            **self.colouring(colour_by),
-        )
-        if self.view_note:
-            fig.update_layout(
-                title_text=f"{fig.layout.title.text}<br><sup>{escape(self.view_note)}</sup>"
-            )
-        return fig
+        return views.compare_view(self, projection, scores, colour_by)
 
     def heatmap(self, selection: Sequence[int] | None = None) -> HeatmapView:
-        """The heatmap of all texts, or of the selected positions: the full cosine matrix up
-        to :data:`MAX_HEATMAP_TEXTS` texts, else the cluster x cluster mean, else none."""
-        from .figures.view import heatmap_figure
+        """The heatmap of all texts or of the selected positions, and what it shows."""
+        return views.heatmap_view(self, selection)
 
-        shown = list(selection) if selection else list(range(self.n_texts))
-        what = "selected texts" if selection else "texts"
-        if len(shown) <= MAX_HEATMAP_TEXTS:
-            S, order, boundaries = self._ordered_similarities(tuple(shown))
-            names = self.cluster_names
-            drawn = self.clusters[np.asarray(shown)][order] if len(shown) else []
-            block_names = [
-                names.get(int(drawn[b]), "noise") for b in [0, *boundaries] if len(drawn)
-            ]
-            figure = heatmap_figure(
-                texts=[self.texts[i] for i in shown],
-                ids=[self.rows[i] for i in shown],
-                S=S,
-                order=order,
-                boundaries=boundaries,
-                what=what,
-                block_names=block_names if boundaries else (),
-            )
-            if selection:
-                note = f"The heatmap shows the {len(shown):,} selected texts."
-            elif self.view_note:
-                note = f"The heatmap shows the texts of this view ({self.view_note})."
-            else:
-                note = "The heatmap shows all texts."
-            return HeatmapView(figure, note, "texts")
-        if self.clustered:
-            M, ids, sizes = self._cluster_similarity()
-            names = self.cluster_names
-            figure = heatmap_figure(
-                texts=self.texts,
-                ids=self.rows,
-                S=None,
-                cluster_summary=(M, [names[c] for c in ids], sizes),
-                full_up_to=MAX_HEATMAP_TEXTS,
-            )
-            note = (
-                f"{len(shown):,} texts: the heatmap shows the mean similarity between clusters "
-                f"(the full heatmap is drawn up to {MAX_HEATMAP_TEXTS:,} texts; select fewer "
-                "points to see theirs)."
-            )
-            return HeatmapView(figure, note, "clusters")
-        note = (
-            f"{len(shown):,} texts: no heatmap is drawn above {MAX_HEATMAP_TEXTS:,} texts "
-            "without clusters. Turn on clustering for the cluster summary, or select fewer "
-            "points."
-        )
-        return HeatmapView(None, note, "none")
+    def figures(self, colour_by=None, selection=None, *, point_labels=None, query=None):
+        return views.figures(self, colour_by, selection, point_labels=point_labels, query=query)
 
-    def _ordered_similarities(self, shown: tuple[int, ...]):
-        key = ("ordered", shown)
-        if key not in self._memo:
-            from .cluster import ordered_similarities
+    def filter_columns(self) -> dict[str, list]:
+        """What the texts can be filtered by: their other columns, the label, the cluster."""
+        return views.filter_columns(self)
 
-            idx = np.asarray(shown)
-            labels = self.clusters[idx] if self.clustered else None
-            self._memo[key] = ordered_similarities(self.embeddings[idx], labels)
-        return self._memo[key]
+    # -- tables and files (embedviz.export, embedviz.store)
 
-    def _cluster_similarity(self):
-        if "clusters" not in self._memo:
-            from .cluster import cluster_similarity
+    def cosine(self, a: int, b: int) -> float:
+        """The cosine similarity of the texts at positions ``a`` and ``b``."""
+        return pair_cosine(self.embeddings, a, b)
 
-            self._memo["clusters"] = cluster_similarity(self.embeddings, self.clusters)
-        return self._memo["clusters"]
+    def cluster_table(self) -> pd.DataFrame:
+        """Each cluster's name, keywords, size and the texts closest to its centre."""
+        return export.cluster_frame(self)
 
-    def figures(
-        self,
-        colour_by: str | None = None,
-        selection: Sequence[int] | None = None,
-        *,
-        point_labels: bool | None = None,
-        query: SearchResult | None = None,
-    ) -> list[go.Figure]:
-        """The map and the heatmap (when one is drawn), as they go into the HTML export."""
-        heat = self.heatmap(selection).figure
-        fig = self.figure(colour_by, point_labels=point_labels, query=query)
-        return [f for f in (fig, heat) if f is not None]
+    def top_pairs(self, limit: int) -> pd.DataFrame:
+        """The ``limit`` most similar pairs, numbered by input row."""
+        return export.top_pairs(self, limit)
 
-    def title(self) -> str:
-        return f"embedviz: {self.source}, {self.n_texts:,} texts, {self.method_label} {self.dims}-D"
+    def pairs_above(self, threshold: float, limit: int) -> tuple[pd.DataFrame, int]:
+        """Every pair with cosine at least ``threshold`` (at most ``limit``), and the count."""
+        return export.pairs_at_least(self, threshold, limit)
 
-    def html(
-        self,
-        colour_by: str | None = None,
-        selection: Sequence[int] | None = None,
-        *,
-        point_labels: bool | None = None,
-        query: SearchResult | None = None,
-    ) -> str:
-        """One standalone HTML page (plotly.js inside, opens offline): the view as the app
-        shows it, a line that says what it shows, and the notes."""
-        from .export import standalone_html
-        from .figures.scatter import is_lean, lean_hover_script
-
-        notes = [f"This view: {self.describe()}", *self.notes]
-        if selection:
-            notes.insert(1, f"The heatmap shows the {len(selection):,} selected texts.")
-        if query is not None:
-            notes.insert(1, f"Search: {query.query!r}, its {len(query.positions)} nearest ringed.")
-        figures = self.figures(colour_by, selection, point_labels=point_labels, query=query)
-        scripts = []
-        if is_lean(figures[0]):
-            notes.insert(1, LEAN_NOTE.format(n=self.n_texts))
-            scripts = [lean_hover_script(self.texts)]
-        return standalone_html(figures, title=self.title(), notes=notes, post_scripts=scripts)
+    def html(self, colour_by=None, selection=None, *, point_labels=None, query=None) -> str:
+        """One standalone HTML page (opens offline): the view as the app shows it."""
+        return export.analysis_html(self, colour_by, selection, point_labels, query)
 
     def to_html(self, path: str | Path, colour_by: str | None = None) -> Path:
         """Write :meth:`html` to ``path``; returns the path."""
@@ -528,257 +333,65 @@ class Analysis:
         path.write_text(self.html(colour_by), encoding="utf-8")
         return path
 
-    # -- tables
-
     def points_frame(self) -> pd.DataFrame:
-        """One row per text: input row, text, the input's other columns, cluster and its
-        name, the neighbourhood score, and the coordinates. The CSV and the saved Parquet
-        table are this frame."""
-        import pandas as pd
-
-        frame = pd.DataFrame({"row": self.rows, "text": self.texts})
-        for name, values in self.columns.items():
-            if name not in frame:
-                frame[name] = values
-        if self.labels is not None and self.label_name not in frame:
-            frame[self.label_name] = self.labels
-        frame["cluster"] = self.clusters.astype(np.int64)
-        names = self.cluster_names
-        frame["cluster_name"] = [names.get(int(c), "") for c in self.clusters]
-        frame[self._neighbourhood_column()] = np.round(self.neighbourhood.astype(np.float64), 3)
-        if self.misfits:
-            odd = set(self.misfit_positions)
-            frame["llm_misfit"] = [i in odd for i in range(self.n_texts)]
-        for k, axis in enumerate("xyz"[: self.dims]):
-            frame[axis] = self.coords[:, k].astype(np.float64)
-        return frame
-
-    def _neighbourhood_column(self) -> str:
-        return f"neighbours_kept_of_{self.scores.get('k', 0)}"
+        """One row per text: the CSV's and the saved table's columns."""
+        return export.points_frame(self)
 
     def csv_bytes(self) -> bytes:
         """:meth:`points_frame` as CSV, UTF-8 with BOM (Excel reads the Chinese)."""
-        from .export import csv_bytes
-
-        frame = self.points_frame()
-        for axis in "xyz"[: self.dims]:
-            frame[axis] = frame[axis].round(5)
-        return csv_bytes(frame)
+        return export.points_csv(self)
 
     def to_csv(self, path: str | Path) -> Path:
         path = Path(path)
         path.write_bytes(self.csv_bytes())
         return path
 
-    # -- search
-
-    def query_encoder(self) -> Encoder:
-        """The model that made the embeddings, to encode a query in their space.
-
-        Raises:
-            EmbedvizError: the embeddings came from the user with no model named.
-        """
-        if self.encoder is None:
-            model = self.params["model"]
-            if model == OWN_EMBEDDINGS or str(model).startswith("python:"):
-                raise EmbedvizError(
-                    "Search needs the model that made these embeddings, and embedviz does not "
-                    "have it: they were brought in with the texts. Name the model that made "
-                    "them (analyze(..., embeddings=X, model=SPEC), or --model with "
-                    "--embeddings) to search."
-                )
-            from .encoders import load_encoder
-
-            self.encoder = load_encoder(model)
-        return self.encoder
-
-    def search(self, query: str, top_k: int = 10) -> SearchResult:
-        """The ``top_k`` texts most similar to ``query``, and where it falls on the map.
-
-        Raises:
-            InputError: an empty query or one the model cannot put beside these embeddings.
-            EmbedvizError: no model is known for these embeddings.
-        """
-        from .similarity import rank_by_query
-
-        query = (query or "").strip()
-        if not query:
-            raise InputError("The query is empty. Type the sentence to search for.")
-        encoder = self.query_encoder()
-        q = encoder.encode([query])
-        if q.shape[1] != self.embeddings.shape[1]:
-            raise InputError(
-                f"The model {self.params['model']} makes {q.shape[1]}-dimensional vectors but "
-                f"these embeddings have {self.embeddings.shape[1]}: name the model that made "
-                "them."
-            )
-        top, cosines = rank_by_query(self.embeddings, q[0], top_k=top_k)
-        if self.projection is not None:
-            xy, note = self.projection.place(q)
-        else:
-            loaded = Projection(self.coords, self.axis_titles, self.method, {}, [])
-            xy, note = loaded.place(q, X_fit=_unit(self.embeddings))
-        return SearchResult(query, np.asarray(top), np.asarray(cosines), np.asarray(xy), note)
-
-    # -- code
-
-    def script(self, colour_by: str | None = None) -> str:
-        """A standalone Python script that redraws this view (see :mod:`embedviz.codegen`)."""
-        from .codegen import View, template_script
-
-        colouring = self.colouring(colour_by)
-        return template_script(
-            View(
-                texts=self.texts,
-                model_spec=self.params["model"],
-                method=self.method,
-                dims=self.dims,
-                params={**self.params["projection"], "random_state": self.params["random_state"]},
-                labels=colouring["labels"],
-                label_name=colouring["label_name"],
-                encoder_code=self._encoder_script(),
-            )
-        )
-
-    def _encoder_script(self) -> str:
-        """The script's ``encode``: from the encoder at hand, else from the model spec."""
-        from .codegen import encoder_code
-
-        return (
-            self.encoder.script()
-            if self.encoder is not None
-            else encoder_code(self.params["model"])
-        )
-
-    def script_read_only(self) -> list[str]:
-        """Folders the script must read besides the system and Python: a local model."""
-        location = getattr(self.encoder, "location", None)
-        return [str(location)] if location and Path(location).is_dir() else []
-
-    def script_files(self) -> dict[str, bytes]:
-        """Files the script needs beside it: the embeddings, when no model can remake them."""
-        from .encoders._base import OWN_EMBEDDINGS_SCRIPT
-
-        if self._encoder_script() != OWN_EMBEDDINGS_SCRIPT:
-            return {}
-        buffer = io.BytesIO()
-        np.save(buffer, self.embeddings, allow_pickle=False)
-        return {"embeddings.npy": buffer.getvalue()}
-
-    # -- saving
-
     def manifest(self) -> dict:
-        """What the saved folder's manifest.json holds besides the format and versions."""
-        return {
-            "n_texts": self.n_texts,
-            "dim": int(self.embeddings.shape[1]),
-            "source": self.source,
-            "model": self.params["model"],
-            "model_name": self.model_name,
-            "params": self.params,
-            "axis_titles": self.axis_titles,
-            "scores": self.scores,
-            "neighbourhood_column": self._neighbourhood_column(),
-            "columns": list(self.columns),
-            "label_name": self.label_name,
-            "keywords": _str_keys(self.keywords),
-            "llm_labels": _str_keys(self.llm_labels),
-            "explanations": _str_keys(self.explanations),
-            "misfits": {str(c): [int(i) for i in p] for c, p in self.misfits.items()},
-            "read_summary": self.read_summary,
-            "input_notes": self.input_notes,
-            "warnings": self.warnings,
-            "cluster_summary": self.cluster_summary,
-        }
+        return store.manifest(self)
 
     def save(self, folder: str | Path) -> Path:
-        """Write the analysis to ``folder``: points.parquet, embeddings.npy, manifest.json
-        (see :mod:`embedviz.store`); returns the folder."""
-        from .store import write
-
-        return write(folder, self.points_frame(), self.embeddings, self.manifest())
+        """Write the analysis to ``folder`` (see :mod:`embedviz.store`); returns the folder."""
+        return store.write(folder, self.points_frame(), self.embeddings, self.manifest())
 
     def to_zip(self) -> bytes:
         """The saved folder as one zip (what the app's download button gives)."""
-        from .store import zip_folder
+        return store.zip_folder(self.save)
 
-        return zip_folder(self.save)
+    # -- search, the LLM and code (embedviz.search, embedviz.explain, embedviz.codegen)
+
+    def explain(self, llm, selection: Sequence[int] | None = None, *, on_text=None):
+        """Ask ``llm`` to name and explain the clusters (or the texts at ``selection``
+        against the rest). Returns (this analysis with the LLM's labels, or unchanged for a
+        selection; the explanations); see :mod:`embedviz.explain`."""
+        if selection:
+            return self, explain.explain_selection(llm, self, selection, on_text=on_text)
+        return explain.explain_analysis(llm, self, on_text=on_text)
+
+    def query_encoder(self) -> Encoder:
+        """The model that made the embeddings, loaded by its spec when not at hand."""
+        if self.encoder is None:
+            self.encoder = search.model_of(self.spec.model)
+        return self.encoder
+
+    def search(self, query: str, top_k: int = 10) -> SearchResult:
+        """The ``top_k`` texts most similar to ``query``, and where it falls on the map."""
+        return search.search(self, query, top_k)
+
+    def script(self, colour_by: str | None = None) -> str:
+        """A standalone Python script that redraws this view (see :mod:`embedviz.codegen`)."""
+        return codegen.analysis_script(self, colour_by)
+
+    def script_read_only(self) -> list[str]:
+        """Folders the script must read besides the system and Python: a local model."""
+        return codegen.read_only_folders(self)
+
+    def script_files(self) -> dict[str, bytes]:
+        """Files the script needs beside it: the embeddings, when no model can remake them."""
+        return codegen.script_files(self)
 
 
 def _texts(n: int) -> str:
     return f"{n:,} text{'s' * (n != 1)}"
-
-
-def _unit(X: np.ndarray) -> np.ndarray:
-    from ._validation import check_embeddings
-
-    return check_embeddings(X)
-
-
-def _str_keys(d: dict) -> dict[str, str]:
-    return {str(k): v for k, v in d.items()}
-
-
-def _int_keys(d: dict) -> dict[int, str]:
-    return {int(k): str(v) for k, v in d.items()}
-
-
-def _misfits(saved: dict, n: int) -> dict[int, list[int]]:
-    """The saved misfits, checked: positions that are not texts are dropped."""
-    out = {}
-    for c, positions in saved.items():
-        kept = [int(i) for i in positions if isinstance(i, int) and 0 <= i < n]
-        if kept:
-            out[int(c)] = kept
-    return out
-
-
-#: Columns of the points table that are not the input's own.
-_FIXED_COLUMNS = ("row", "text", "cluster", "cluster_name", "llm_misfit", "x", "y", "z")
-
-
-def from_saved(points: pd.DataFrame, X: np.ndarray, manifest: dict) -> Analysis:
-    """The :class:`Analysis` of a saved folder's three parts (already checked by
-    :func:`embedviz.store.read`)."""
-    params = manifest["params"]
-    axes = list("xyz"[: int(params["dims"])])
-    label_name = manifest.get("label_name")
-    columns = {
-        c: points[c].astype(str).tolist()
-        for c in manifest.get("columns", [])
-        if c in points and c not in _FIXED_COLUMNS
-    }
-    score_column = manifest.get("neighbourhood_column")
-    n = len(points)
-    neighbourhood = (
-        points[score_column].to_numpy(np.float32)
-        if score_column in points
-        else np.full(n, np.nan, np.float32)
-    )
-    return Analysis(
-        texts=points["text"].astype(str).tolist(),
-        embeddings=X.astype(np.float32, copy=False),
-        coords=points[axes].to_numpy(np.float32),
-        clusters=points["cluster"].to_numpy(np.int64),
-        keywords=_int_keys(manifest.get("keywords", {})),
-        scores=manifest.get("scores", {}),
-        neighbourhood=neighbourhood,
-        params=params,
-        rows=[int(r) for r in points["row"]],
-        axis_titles=list(manifest.get("axis_titles", axes)),
-        model_name=manifest.get("model_name", params.get("model", "")),
-        columns=columns,
-        labels=points[label_name].astype(str).tolist() if label_name in points else None,
-        label_name=label_name if label_name in points else None,
-        llm_labels=_int_keys(manifest.get("llm_labels", {})),
-        explanations=_int_keys(manifest.get("explanations", {})),
-        misfits=_misfits(manifest.get("misfits", {}), n),
-        source=manifest.get("source", "saved analysis"),
-        read_summary=manifest.get("read_summary", ""),
-        input_notes=list(manifest.get("input_notes", [])),
-        warnings=list(manifest.get("warnings", [])),
-        cluster_summary=manifest.get("cluster_summary", ""),
-    )
 
 
 def load(folder: str | Path) -> Analysis:
@@ -787,13 +400,9 @@ def load(folder: str | Path) -> Analysis:
     Raises:
         InputError: not a saved analysis, a newer format, or files that disagree.
     """
-    from .store import read
-
-    return from_saved(*read(folder))
+    return Analysis(**store.fields(*store.read(folder)))
 
 
 def load_zip(data: bytes) -> Analysis:
     """Reopen the zip :meth:`Analysis.to_zip` made (the app's "Open a saved analysis")."""
-    from .store import read_zip
-
-    return from_saved(*read_zip(data))
+    return Analysis(**store.fields(*store.read_zip(data)))

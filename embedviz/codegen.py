@@ -10,9 +10,24 @@ app's process, never with its environment, files or network.
 from __future__ import annotations
 
 import ast
+import io
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .encoders import OWN_EMBEDDINGS_SCRIPT, script_for
+from .project import projector_class
+from .sandbox import (  # noqa: F401 - describe_isolation, isolation: the page reads them here
+    FIGURE_JSON,
+    Limits,
+    describe_isolation,
+    isolation,
+    run_confined,
+    why_it_stopped,
+)
 
 OUTPUT_HTML = "embedviz_view.html"
 
@@ -102,20 +117,10 @@ class View:
 
 def encoder_code(spec: str) -> str:
     """``encode(texts)`` for a spec, without loading the model (the script loads it)."""
-    from .encoders._base import OWN_EMBEDDINGS_SCRIPT, text2vec_script
-    from .encoders.use import USE_SCRIPT
-
-    if spec.lower() in ("use-multilingual", "use", "usem3"):
-        return USE_SCRIPT
-    if spec == "your embeddings" or spec.startswith("python:"):
-        return OWN_EMBEDDINGS_SCRIPT
-    prefixes = ("text2vec:", "onnx:", "onnx-int8:")
-    return text2vec_script(spec.split(":", 1)[1] if spec.startswith(prefixes) else spec)
+    return script_for(spec)
 
 
 def _projection_code(view: View) -> str:
-    from .project import projector_class
-
     params = {k: v for k, v in view.params.items() if k != "random_state"}
     seed = view.params.get("random_state", 0)
     return projector_class(view.method).script(len(view.texts), view.dims, params, seed)
@@ -132,10 +137,11 @@ def template_script(view: View) -> str:
     scatter_cls = "go.Scatter3d" if view.dims == 3 else "go.Scatter"
     z = ", z=coords[idx, 2]" if view.dims == 3 else ""
     first_type = "scene" if view.dims == 3 else "xy"
-    from .project import projector_class
-
     method_name = projector_class(view.method).label
-    return f'''"""Reproduces an embedviz view: {len(view.texts)} texts, model {view.model_spec},
+    # What came from the user (the model spec, a folder such as D:\\Projects\\..., the
+    # texts, the labels) enters the script only as Python literals (repr), never inside the
+    # docstring or a comment, where a backslash or quotes could end or break the string.
+    return f'''"""Reproduces an embedviz view: {len(view.texts)} texts, the model MODEL below,
 {method_name} {view.dims}-D, beside their cosine similarities. Run: python this_file.py
 """
 
@@ -144,6 +150,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 OUTPUT_HTML = {OUTPUT_HTML!r}
+MODEL = {view.model_spec!r}
 TEXTS = [
 {texts}]
 LABELS = {labels}
@@ -236,7 +243,6 @@ def run_script(
             the user's own embeddings).
         read_only: paths the script may read (a local model folder).
     """
-    from .sandbox import FIGURE_JSON, Limits, run_confined, why_it_stopped
 
     try:
         ast.parse(code)
@@ -463,3 +469,46 @@ def revise_script(
             {"role": "user", "content": follow},
         ]
     return revision
+
+
+# ---------------------------------------------------------------- an analysis's script
+
+
+def analysis_script(analysis, colour_by: str | None = None) -> str:
+    """The standalone script that redraws an :class:`~embedviz.analysis.Analysis`'s view:
+    its texts, model, projection with the parameters actually used, seed and colours."""
+    colouring = analysis.colouring(colour_by)
+    return template_script(
+        View(
+            texts=analysis.texts,
+            model_spec=analysis.spec.model,
+            method=analysis.method,
+            dims=analysis.dims,
+            params={**analysis.projection_params, "random_state": analysis.spec.random_state},
+            labels=colouring["labels"],
+            label_name=colouring["label_name"],
+            encoder_code=_encoder_script(analysis),
+        )
+    )
+
+
+def _encoder_script(analysis) -> str:
+    """The script's ``encode``: from the encoder at hand, else from the model spec."""
+    if analysis.encoder is not None:
+        return analysis.encoder.script()
+    return encoder_code(analysis.spec.model)
+
+
+def read_only_folders(analysis) -> list[str]:
+    """Folders the script must read besides the system and Python: a local model."""
+    location = getattr(analysis.encoder, "location", None)
+    return [str(location)] if location and Path(location).is_dir() else []
+
+
+def script_files(analysis) -> dict[str, bytes]:
+    """Files the script needs beside it: the embeddings, when no model can remake them."""
+    if _encoder_script(analysis) != OWN_EMBEDDINGS_SCRIPT:
+        return {}
+    buffer = io.BytesIO()
+    np.save(buffer, analysis.embeddings, allow_pickle=False)
+    return {"embeddings.npy": buffer.getvalue()}

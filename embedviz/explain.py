@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cluster import NOISE
+from .keywords import keyword_labels
 from .llm import ChatModel, LLMError
 
 #: Typical members shown per cluster; possible misfits offered per cluster; each text cut to
@@ -430,3 +431,23 @@ def explain_analysis(
         {e.cluster: list(e.misfits) for e in found if e.misfits},
     )
     return labelled, found
+
+
+def explain_selection(
+    llm: ChatModel,
+    analysis,
+    selection: Sequence[int],
+    *,
+    on_text: Callable[[str], None] | None = None,
+) -> list[ClusterExplanation]:
+    """Explain the texts at ``selection`` against the rest of an analysis: two groups, 0
+    (the selection) and 1 (the rest), each named by its keywords first."""
+    groups = np.where(np.isin(np.arange(analysis.n_texts), list(selection)), 0, 1)
+    return explain_clusters(
+        llm,
+        analysis.texts,
+        analysis.embeddings,
+        groups,
+        keyword_labels(analysis.texts, groups),
+        on_text=on_text,
+    )

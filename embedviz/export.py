@@ -11,7 +11,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .cluster import NOISE, representatives
 from .figures._style import FONT_FAMILY
+from .figures.scatter import is_lean, lean_hover_script
+from .similarity import cosine_matrix, pair_frame, pairs_above
+from .views import LEAN_NOTE, figures
 
 _PAGE = """<!DOCTYPE html>
 <html lang="zh">
@@ -130,3 +134,93 @@ def named_pairs(pairs: pd.DataFrame, texts: Sequence[str], rows: Sequence[int]) 
             "cosine": pairs["cosine"].to_numpy(),
         }
     )
+
+
+# ---------------------------------------------------------------- an analysis
+
+
+def analysis_html(analysis, colour_by=None, selection=None, point_labels=None, query=None) -> str:
+    """One standalone HTML page of an :class:`~embedviz.analysis.Analysis` (plotly.js
+    inside, opens offline): the view as the app shows it, a line that says what it shows,
+    and the notes."""
+    notes = [f"This view: {analysis.describe()}", *analysis.notes]
+    if selection:
+        notes.insert(1, f"The heatmap shows the {len(selection):,} selected texts.")
+    if query is not None:
+        notes.insert(1, f"Search: {query.query!r}, its {len(query.positions)} nearest ringed.")
+    shown = figures(analysis, colour_by, selection, point_labels=point_labels, query=query)
+    scripts = []
+    if is_lean(shown[0]):
+        notes.insert(1, LEAN_NOTE.format(n=analysis.n_texts))
+        scripts = [lean_hover_script(analysis.texts)]
+    return standalone_html(shown, title=analysis.title(), notes=notes, post_scripts=scripts)
+
+
+def points_frame(analysis) -> pd.DataFrame:
+    """One row per text: input row, text, the input's other columns, cluster and its name,
+    the neighbourhood score, and the coordinates. The CSV and the saved Parquet table are
+    this frame."""
+    frame = pd.DataFrame({"row": analysis.rows, "text": analysis.texts})
+    for name, values in analysis.columns.items():
+        if name not in frame:
+            frame[name] = values
+    if analysis.labels is not None and analysis.label_name not in frame:
+        frame[analysis.label_name] = analysis.labels
+    frame["cluster"] = analysis.clusters.astype(np.int64)
+    names = analysis.cluster_names
+    frame["cluster_name"] = [names.get(int(c), "") for c in analysis.clusters]
+    frame[neighbourhood_column(analysis)] = np.round(analysis.neighbourhood.astype(np.float64), 3)
+    if analysis.misfits:
+        odd = set(analysis.misfit_positions)
+        frame["llm_misfit"] = [i in odd for i in range(analysis.n_texts)]
+    for k, axis in enumerate("xyz"[: analysis.dims]):
+        frame[axis] = analysis.coords[:, k].astype(np.float64)
+    return frame
+
+
+def neighbourhood_column(analysis) -> str:
+    """The points table's column of neighbours kept: ``neighbours_kept_of_10``."""
+    return f"neighbours_kept_of_{analysis.scores.get('k', 0)}"
+
+
+def points_csv(analysis) -> bytes:
+    """:func:`points_frame` as CSV, UTF-8 with BOM (Excel reads the Chinese)."""
+    frame = points_frame(analysis)
+    for axis in "xyz"[: analysis.dims]:
+        frame[axis] = frame[axis].round(5)
+    return csv_bytes(frame)
+
+
+def cluster_frame(analysis, n_closest: int = 3) -> pd.DataFrame:
+    """Each cluster: its name, keywords, size, the texts closest to its centre and (when an
+    LLM explained it) the explanation."""
+    reps = representatives(analysis.embeddings, analysis.clusters, n=n_closest)
+    names = analysis.cluster_names
+    sizes = analysis.cluster_sizes()
+    ids = sorted(names, key=lambda c: (c == NOISE, c))
+    table = {
+        "cluster": ids,
+        "name": [names[c] for c in ids],
+        "keywords": [analysis.keywords.get(c, "") for c in ids],
+        "texts": [sizes.get(c, 0) for c in ids],
+        "closest to the centre": [" / ".join(analysis.texts[i] for i in reps[c]) for c in ids],
+    }
+    if analysis.explanations:
+        table["explanation (LLM)"] = [analysis.explanations.get(c, "") for c in ids]
+    return pd.DataFrame(table)
+
+
+def top_pairs(analysis, limit: int) -> pd.DataFrame:
+    """The ``limit`` most similar pairs of texts (all of them when fewer), by descending
+    cosine, numbered by input row: rank, row and text of each side, cosine."""
+    pairs = pair_frame(cosine_matrix(analysis.embeddings), list(analysis.texts), k=limit)
+    index = np.asarray(analysis.rows)
+    pairs = pairs.assign(row_a=index[pairs["i"]], row_b=index[pairs["j"]])
+    return pairs[["rank", "row_a", "text_a", "row_b", "text_b", "cosine"]]
+
+
+def pairs_at_least(analysis, threshold: float, limit: int) -> tuple[pd.DataFrame, int]:
+    """Every pair with cosine at least ``threshold`` (the ``limit`` most similar kept), as
+    :func:`named_pairs`, and how many there are in all."""
+    pairs, total = pairs_above(analysis.embeddings, threshold, limit=limit)
+    return named_pairs(pairs, analysis.texts, analysis.rows), total

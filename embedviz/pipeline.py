@@ -1,9 +1,19 @@
 """The run: texts -> embeddings -> map -> clusters -> names -> scores, held in one
 :class:`~embedviz.analysis.Analysis` that the CLI, the app and a notebook all read.
 
-The faces only map flags or widgets onto :func:`analyze` (or its stage functions, which
-the app caches one by one, then :func:`assemble`) and show what comes back; every decision
-about a view is the Analysis's.
+:func:`analyze` is the one place that puts the stages in order. What each face needs
+around a stage (the app's caches and spinners, the command line's progress bar, a bench's
+timer, a distributed or sampled stage) it passes as a *hook*: a function
+``hook(stage, proceed, **inputs)`` that is called instead of the stage, may look at or change
+its inputs, and calls ``proceed(**inputs)`` (or returns something else in its place). Hooks
+nest: the first given is the outermost. The stages, in order, and their inputs:
+
+    ``load``      model (a spec or an object with ``encode``)       -> Encoder
+    ``encode``    texts, encoder, use_cache, progress               -> (X, from_cache)
+    ``project``   X, spec                                           -> Projection
+    ``cluster``   X, spec                                           -> Clustering
+    ``keywords``  texts, clustering, X                              -> {cluster: name}
+    ``score``     X, coords                                         -> NeighbourhoodScores
 
 Example:
     >>> import embedviz
@@ -11,6 +21,10 @@ Example:
     ...                       "如何办理银行卡", "哈里路大旋风"], method="pca")  # doctest: +SKIP
     >>> a.coords.shape, a.scores["trustworthiness"]  # doctest: +SKIP
     ((4, 2), None)
+    >>> def timer(stage, proceed, **inputs):  # doctest: +SKIP
+    ...     start = time.perf_counter(); out = proceed(**inputs)
+    ...     print(stage, time.perf_counter() - start); return out
+    >>> embedviz.analyze(texts, hooks=[timer])  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -18,23 +32,23 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from .analysis import (  # noqa: F401 - the faces import these names from the pipeline
-    MAX_HEATMAP_TEXTS,
-    OWN_EMBEDDINGS,
-    Analysis,
-    load,
-    load_zip,
-)
-from .cluster import CLUSTER_NAMES, Clustering
-from .cluster import REGISTRY as CLUSTERERS
-from .encoders import DEFAULT_MODEL
+from .analysis import Analysis, load, load_zip
+from .cache import cached_encode
+from .cluster import Clustering, adjusted_rand, cluster
+from .encoders import DEFAULT_MODEL, OWN_EMBEDDINGS, select_encoder
 from .errors import InputError, ParameterError
 from .inputs import TextBatch, clean_texts
-from .project import DEFAULT_RANDOM_STATE, Projection, projector_class
+from .keywords import keyword_labels
+from .project import Projection, project, warm_up
+from .quality import neighbourhood_scores
+from .spec import DEFAULT_CLUSTER, DEFAULT_METHOD, RunSpec
+from .vectors import check_vectors, parse_vector_cells, read_npy
 
 if TYPE_CHECKING:
     from .encoders import Encoder
@@ -42,69 +56,149 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: What :func:`analyze` projects with when no method is named.
-DEFAULT_METHOD = "umap"
-DEFAULT_CLUSTER = "kmeans"
+__all__ = [
+    "DEFAULT_CLUSTER",
+    "DEFAULT_METHOD",
+    "OWN_EMBEDDINGS",
+    "STAGES",
+    "Analysis",
+    "Encoded",
+    "Hook",
+    "RunSpec",
+    "analyze",
+    "encode_texts",
+    "load",
+    "load_zip",
+    "progress_hook",
+    "read_npy",
+    "run_stage",
+    "warm_up",
+]
 
 
-# ---------------------------------------------------------------- stages
+class Hook(Protocol):
+    """Called instead of a stage; calls ``proceed(**inputs)`` for the stage itself."""
+
+    def __call__(self, stage: str, proceed: Callable[..., Any], /, **inputs) -> Any: ...
 
 
-def split_params(method: str, cluster: str, params: dict) -> tuple[dict, dict]:
-    """Route ``**params`` to the projection or the clusterer that declares them.
-
-    Raises:
-        ParameterError: a parameter neither takes; the message lists what each takes.
-    """
-    projection = {p.name for p in projector_class(method).params}
-    clustering = {p.name for p in CLUSTERERS[cluster].params} if cluster in CLUSTERERS else set()
-    unknown = sorted(set(params) - projection - clustering)
-    if unknown:
-        p_label = projector_class(method).label
-        c_label = CLUSTER_NAMES.get(cluster, cluster)
-        raise ParameterError(
-            f"Unknown parameter {', '.join(unknown)}. {p_label} takes: "
-            f"{', '.join(sorted(projection)) or 'nothing'}; {c_label} takes: "
-            f"{', '.join(sorted(clustering)) or 'nothing'}."
-        )
-    return (
-        {k: v for k, v in params.items() if k in projection},
-        {k: v for k, v in params.items() if k in clustering},
-    )
+# ---------------------------------------------------------------- the stages
 
 
-def encode_stage(
-    texts: Sequence[str],
-    encoder: Encoder,
-    *,
-    use_cache: bool = True,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[np.ndarray, bool]:
-    """Embeddings ``(n_texts, dim)`` float32, from the disk cache when it holds them.
+def _load(model) -> Encoder:
+    return select_encoder(model)
 
-    Returns:
-        (X, from_cache).
-    """
-    from .cache import cached_encode
 
+def _encode(texts, encoder, use_cache=True, progress=None) -> tuple[np.ndarray, bool]:
     return cached_encode(encoder, list(texts), progress=progress, use_cache=use_cache)
 
 
-def project_stage(X: np.ndarray, method: str, dims: int, params: dict) -> Projection:
-    from .project import project
+def _project(X, spec: RunSpec) -> Projection:
+    return project(
+        X, spec.method, spec.dims, **spec.projection_params, random_state=spec.random_state
+    )
 
-    return project(X, method, dims, **params)
 
-
-def cluster_stage(
-    X: np.ndarray, method: str, k, params: dict, random_state: int = DEFAULT_RANDOM_STATE
-) -> Clustering:
-    """Cluster; the seed reaches the methods that use one (k-means) and no others."""
-    from .cluster import cluster
-
-    if method == "none":
+def _cluster(X, spec: RunSpec) -> Clustering:
+    if not spec.clustered:
         return cluster(X, "none")
-    return cluster(X, method, "auto" if k is None else k, **params, random_state=random_state)
+    seed = {"random_state": spec.random_state}
+    return cluster(X, spec.cluster, spec.k or "auto", **spec.cluster_params, **seed)
+
+
+def _keywords(texts, clustering: Clustering, X) -> dict[int, str]:
+    if not is_clustered(clustering):
+        return {}
+    return keyword_labels(list(texts), clustering.labels, embeddings=X)
+
+
+def _score(X, coords) -> NeighbourhoodScores:
+    return neighbourhood_scores(X, coords)
+
+
+#: The stages in the order :func:`analyze` runs them.
+STAGES: dict[str, Callable[..., Any]] = {
+    "load": _load,
+    "encode": _encode,
+    "project": _project,
+    "cluster": _cluster,
+    "keywords": _keywords,
+    "score": _score,
+}
+
+
+def run_stage(stage: str, hooks: Sequence[Hook] = (), /, **inputs):
+    """Run one stage through ``hooks`` (the first the outermost)."""
+    call = STAGES[stage]
+    for hook in reversed(hooks):
+        call = partial(hook, stage, call)
+    return call(**inputs)
+
+
+def progress_hook(progress: Callable[[int, int], None]) -> Hook:
+    """A hook that reports encoding as ``progress(done, total)``."""
+
+    def hook(stage, proceed, /, **inputs):
+        if stage == "encode":
+            inputs["progress"] = progress
+        return proceed(**inputs)
+
+    return hook
+
+
+def is_clustered(clustering: Clustering) -> bool:
+    return clustering.method != "none" and clustering.n_clusters > 1
+
+
+# ---------------------------------------------------------------- encoding
+
+
+@dataclass
+class Encoded:
+    """Texts encoded: the embeddings, the model, whether the cache held them, and what the
+    user should know (texts longer than the model reads)."""
+
+    X: np.ndarray
+    encoder: Encoder
+    from_cache: bool
+    warnings: list[str]
+
+
+def truncation_warning(encoder: Encoder, texts: Sequence[str]) -> str | None:
+    """The one sentence that says how many texts the model reads only in part."""
+    if not encoder.max_tokens:
+        return None
+    n = encoder.count_truncated(texts)
+    if not n:
+        return None
+    if n == 1:
+        return (
+            f"1 text is longer than the model's {encoder.max_tokens} tokens; only its "
+            "beginning is encoded."
+        )
+    return (
+        f"{n:,} texts are longer than the model's {encoder.max_tokens} tokens; only their "
+        "beginnings are encoded."
+    )
+
+
+def encode_texts(
+    texts: Sequence[str], model=DEFAULT_MODEL, *, hooks: Sequence[Hook] = (), use_cache=True
+) -> Encoded:
+    """Load the model and encode ``texts`` (the ``load`` and ``encode`` stages), from the
+    disk cache when it holds them. ``embedviz embed``, ``search`` and ``pairs`` stop here;
+    :func:`analyze` goes on."""
+    encoder = run_stage("load", hooks, model=model)
+    X, hit = run_stage(
+        "encode", hooks, texts=list(texts), encoder=encoder, use_cache=use_cache, progress=None
+    )
+    if hit:
+        log.info("embeddings read from the cache")
+    said = truncation_warning(encoder, texts)
+    return Encoded(X, encoder, hit, [said] if said else [])
+
+
+# ---------------------------------------------------------------- inputs
 
 
 def batch_vectors(batch: TextBatch, embeddings) -> np.ndarray:
@@ -114,103 +208,10 @@ def batch_vectors(batch: TextBatch, embeddings) -> np.ndarray:
     Raises:
         InputError: ragged, non-finite or a row count that fits neither.
     """
-    from .vectors import check_vectors, parse_vector_cells
-
     vectors = embeddings if embeddings is not None else parse_vector_cells(batch.vectors)
     if batch.skipped and len(vectors) == batch.n_read != len(batch.texts):
         vectors = [vectors[row - 1] for row in batch.rows]
     return check_vectors(vectors, len(batch.texts))
-
-
-def keyword_stage(
-    texts: Sequence[str], clustering: Clustering, X: np.ndarray | None = None
-) -> dict[int, str]:
-    from .keywords import keyword_labels
-
-    if not is_clustered(clustering):
-        return {}
-    return keyword_labels(list(texts), clustering.labels, embeddings=X)
-
-
-def score_stage(X: np.ndarray, coords: np.ndarray) -> NeighbourhoodScores:
-    from .quality import neighbourhood_scores
-
-    return neighbourhood_scores(X, coords)
-
-
-def is_clustered(clustering: Clustering) -> bool:
-    return clustering.method != "none" and clustering.n_clusters > 1
-
-
-# ---------------------------------------------------------------- the run
-
-
-def assemble(
-    batch: TextBatch,
-    X: np.ndarray,
-    projection: Projection,
-    clustering: Clustering,
-    keywords: dict[int, str],
-    scores: NeighbourhoodScores,
-    *,
-    model: str,
-    model_name: str,
-    dims: int,
-    k,
-    cluster_params: dict,
-    own_embeddings: bool = False,
-    encoder: Encoder | None = None,
-) -> Analysis:
-    """The :class:`Analysis` of stage results (the app calls the stages through its caches,
-    then this; :func:`analyze` calls both)."""
-    from .cluster import adjusted_rand
-
-    clustered = is_clustered(clustering)
-    score_dict = {
-        "trustworthiness": scores.trustworthiness,
-        "knn_recall": scores.knn_recall,
-        "k": scores.k,
-        "n_scored": scores.n_scored,
-        "silhouette": clustering.silhouette,
-    }
-    if batch.labels is not None and clustered:
-        score_dict["ari"] = adjusted_rand(batch.labels, clustering.labels)
-    projection_params = {k_: v for k_, v in projection.params.items() if k_ != "random_state"}
-    params = {
-        "model": model,
-        "own_embeddings": own_embeddings,
-        "method": projection.method,
-        "dims": dims,
-        "projection": projection_params,
-        "random_state": projection.params.get("random_state", DEFAULT_RANDOM_STATE),
-        "cluster": clustering.method,
-        "k": None if k in (None, "auto") else int(k),
-        "clusters_found": clustering.n_clusters,
-        "cluster_params": dict(cluster_params),
-    }
-    return Analysis(
-        texts=list(batch.texts),
-        embeddings=np.asarray(X, dtype=np.float32),
-        coords=np.asarray(projection.coords, dtype=np.float32),
-        clusters=np.asarray(clustering.labels, dtype=np.int64),
-        keywords=dict(keywords),
-        scores=score_dict,
-        neighbourhood=np.asarray(scores.per_point, dtype=np.float32),
-        params=params,
-        rows=list(batch.rows),
-        axis_titles=list(projection.axis_titles),
-        model_name=model_name,
-        columns={k_: list(v) for k_, v in batch.columns.items()},
-        labels=list(batch.labels) if batch.labels is not None else None,
-        label_name=(batch.label_name or "label") if batch.labels is not None else None,
-        source=batch.source,
-        read_summary=batch.summary(),
-        input_notes=list(batch.notes),
-        warnings=[*projection.warnings, *clustering.warnings],
-        cluster_summary=clustering.describe(),
-        projection=projection,
-        encoder=encoder,
-    )
 
 
 def as_batch(texts, labels=None, label_name: str = "label") -> TextBatch:
@@ -237,41 +238,43 @@ def as_batch(texts, labels=None, label_name: str = "label") -> TextBatch:
     return batch
 
 
+# ---------------------------------------------------------------- the run
+
+
 def analyze(
     texts,
+    spec: RunSpec | None = None,
     *,
     embeddings=None,
-    model=DEFAULT_MODEL,
-    method: str = DEFAULT_METHOD,
-    dims: int = 2,
-    cluster: str = DEFAULT_CLUSTER,
-    k: int | None = None,
+    model=None,
     labels: Sequence | None = None,
-    random_state: int = DEFAULT_RANDOM_STATE,
+    hooks: Sequence[Hook] = (),
     use_cache: bool = True,
     progress: Callable[[int, int], None] | None = None,
-    **params,
+    embeddings_name: str | None = None,
+    **settings,
 ) -> Analysis:
     """Encode, project, cluster, name and score ``texts``; everything in one :class:`Analysis`.
 
     Args:
         texts: the texts (a list, a pandas Series, or a :class:`~embedviz.inputs.TextBatch`
             read from a file). Empty texts are skipped and said in ``notes``.
+        spec: what to run (:class:`~embedviz.spec.RunSpec`); or give its settings as
+            keywords: ``model``, ``method`` (``"pca"``, ``"tsne"``, ``"umap"``,
+            ``"pacmap"``), ``dims`` (2 or 3), ``cluster`` (``"kmeans"``, ``"hdbscan"``,
+            ``"agglomerative"``, ``"none"``), ``k`` (None: by silhouette), ``random_state``,
+            and the method's or the clusterer's parameters (``perplexity``,
+            ``n_neighbors``, ``min_dist``, ``min_cluster_size``, ...).
         embeddings: your own vectors ``(n_texts, dim)``, row i for texts[i]; then no model
             encodes the texts (``model`` then names the model that made them, for search).
-        model: a spec (``"use-multilingual"``, a Hugging Face name, a folder, ``onnx:...``)
-            or any object with ``encode(texts)``.
-        method: ``"pca"``, ``"tsne"``, ``"umap"`` or ``"pacmap"`` (see
-            :data:`embedviz.project.REGISTRY`).
-        dims: 2 or 3.
-        cluster: ``"kmeans"``, ``"hdbscan"``, ``"agglomerative"`` or ``"none"``.
-        k: the number of clusters (kmeans, agglomerative); None: chosen by silhouette.
+        model: a model spec string, or any object with ``encode(texts)`` (a
+            sentence-transformers model, your fine-tune).
         labels: one label per text: colours the map and gives ``scores["ari"]``.
-        random_state: the seed of every random step (same input, same picture).
+        hooks: functions wrapped around each stage (see the module's docs): a cache, a
+            progress bar, a timer, a stage run elsewhere.
         use_cache: read and write the disk cache of embeddings.
         progress: ``progress(done, total)`` while encoding.
-        **params: the method's parameters (``perplexity``, ``n_neighbors``, ``min_dist``,
-            ``MN_ratio``, ...) and the clusterer's (``min_cluster_size``).
+        embeddings_name: what to call your own embeddings (a file name) in titles.
 
     Raises:
         InputError: no texts, or embeddings / labels that do not fit the texts.
@@ -283,61 +286,74 @@ def analyze(
         ...              "哈里路大旋风"], method="pca")  # doctest: +SKIP
         >>> a.cluster_names, a.to_html("seed.html")  # doctest: +SKIP
     """
-    from .encoders import select_encoder
-    from .quality import neighbourhood_scores  # noqa: F401 - fail early if scipy is missing
-
-    method = projector_class(method).name
-    if cluster not in (*CLUSTERERS, "none"):
-        raise ParameterError(
-            f"Unknown clustering {cluster!r}. Use one of: {', '.join([*CLUSTERERS, 'none'])}."
-        )
-    projection_params, cluster_params = split_params(method, cluster, params)
-    # Check every setting before any work: a wrong k must not wait for a model to load.
-    from .cluster import make_clusterer
-    from .project import make_projector
-
-    make_projector(method, dims, **projection_params, random_state=random_state)
-    if cluster != "none":
-        make_clusterer(cluster, "auto" if k is None else k, **cluster_params)
-    given_labels = labels
-    batch = as_batch(texts, labels=given_labels)
+    model_object = model if model is not None and not isinstance(model, str) else None
+    if spec is None:
+        spec = RunSpec.build(model=model if isinstance(model, str) else DEFAULT_MODEL, **settings)
+    elif settings or isinstance(model, str):
+        given = ", ".join(sorted([*settings, *(["model"] if isinstance(model, str) else [])]))
+        raise ParameterError(f"Give {given} in the spec (spec.replace(...)), not beside it.")
+    if progress is not None:
+        hooks = [*hooks, progress_hook(progress)]
+    batch = as_batch(texts, labels=labels)
     if not batch.texts:
         raise InputError("There are no texts. Give at least one non-empty text.")
 
+    notes: list[str] = []
     encoder = None
     if embeddings is not None or batch.vectors is not None:
         X = batch_vectors(batch, embeddings)
         own = True
-        if isinstance(model, str) and model != DEFAULT_MODEL:
-            spec, model_name = model, model
-        elif not isinstance(model, str):
-            encoder = select_encoder(model)
-            spec, model_name = encoder.spec, encoder.name
+        if model_object is not None:
+            encoder = select_encoder(model_object)
+            spec, name = spec.replace(model=encoder.spec), encoder.name
+        elif spec.model != DEFAULT_MODEL:
+            name = embeddings_name or spec.model
         else:
-            spec, model_name = OWN_EMBEDDINGS, OWN_EMBEDDINGS
+            spec, name = spec.replace(model=OWN_EMBEDDINGS), embeddings_name or OWN_EMBEDDINGS
     else:
-        encoder = select_encoder(model)
-        X, hit = encode_stage(batch.texts, encoder, use_cache=use_cache, progress=progress)
-        if hit:
-            log.info("embeddings read from the cache")
-        own, spec, model_name = False, encoder.spec, encoder.name
+        encoded = encode_texts(
+            batch.texts, model_object or spec.model, hooks=hooks, use_cache=use_cache
+        )
+        X, encoder, own, notes = encoded.X, encoded.encoder, False, encoded.warnings
+        spec, name = spec.replace(model=encoder.spec), encoder.name
 
-    projection = project_stage(X, method, dims, {**projection_params, "random_state": random_state})
-    clustering = cluster_stage(X, cluster, k, cluster_params, random_state)
-    keywords = keyword_stage(batch.texts, clustering, X)
-    scores = score_stage(X, projection.coords)
-    return assemble(
-        batch,
-        X,
-        projection,
-        clustering,
-        keywords,
-        scores,
-        model=spec,
-        model_name=model_name,
-        dims=dims,
-        k=k,
-        cluster_params=cluster_params,
+    projection = run_stage("project", hooks, X=X, spec=spec)
+    clustering = run_stage("cluster", hooks, X=X, spec=spec)
+    keywords = run_stage("keywords", hooks, texts=batch.texts, clustering=clustering, X=X)
+    scores = run_stage("score", hooks, X=X, coords=projection.coords)
+
+    score_dict = {
+        "trustworthiness": scores.trustworthiness,
+        "knn_recall": scores.knn_recall,
+        "k": scores.k,
+        "n_scored": scores.n_scored,
+        "silhouette": clustering.silhouette,
+    }
+    if batch.labels is not None and is_clustered(clustering):
+        score_dict["ari"] = adjusted_rand(batch.labels, clustering.labels)
+    return Analysis(
+        texts=list(batch.texts),
+        embeddings=np.asarray(X, dtype=np.float32),
+        coords=np.asarray(projection.coords, dtype=np.float32),
+        clusters=np.asarray(clustering.labels, dtype=np.int64),
+        keywords=dict(keywords),
+        scores=score_dict,
+        neighbourhood=np.asarray(scores.per_point, dtype=np.float32),
+        spec=spec,
+        projection_params={k: v for k, v in projection.params.items() if k != "random_state"},
+        clusters_found=clustering.n_clusters,
         own_embeddings=own,
+        rows=list(batch.rows),
+        axis_titles=list(projection.axis_titles),
+        model_name=name,
+        columns={k: list(v) for k, v in batch.columns.items()},
+        labels=list(batch.labels) if batch.labels is not None else None,
+        label_name=(batch.label_name or "label") if batch.labels is not None else None,
+        source=batch.source,
+        read_summary=batch.summary(),
+        input_notes=list(batch.notes),
+        warnings=[*notes, *projection.warnings, *clustering.warnings],
+        cluster_summary=clustering.describe(),
+        projection=projection,
         encoder=encoder,
     )

@@ -12,8 +12,11 @@ A folder holds three files::
 
 Nothing is pickled: the Parquet and JSON are read as data and the ``.npy`` with
 ``allow_pickle=False``, so opening a folder someone sent cannot run code. This module moves
-the three parts to and from disk (and a zip); :mod:`embedviz.analysis` makes them from an
-Analysis and an Analysis from them.
+the three parts to and from disk (and a zip), writes an analysis's manifest
+(:func:`manifest`) and reads a saved one back into the fields of an
+:class:`~embedviz.analysis.Analysis` (:func:`fields`). The manifest keeps the
+:class:`~embedviz.spec.RunSpec` that made the run (format 2; format 1 kept a dict of
+``params``, still read).
 """
 
 from __future__ import annotations
@@ -29,13 +32,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import InputError
+from .errors import EmbedvizError, InputError
+from .export import neighbourhood_column
+from .spec import RunSpec
 
 if TYPE_CHECKING:
     import pandas as pd
 
 FORMAT = "embedviz-analysis"
-VERSION = 1
+VERSION = 2
 POINTS = "points.parquet"
 EMBEDDINGS = "embeddings.npy"
 MANIFEST = "manifest.json"
@@ -134,7 +139,7 @@ def read(folder: str | Path) -> tuple[pd.DataFrame, np.ndarray, dict]:
             f"{folder}: {n} points but embeddings of shape {X.shape}; the files do not belong "
             "together. Save the analysis again."
         )
-    dims = int(manifest.get("params", {}).get("dims", 0))
+    dims = int((manifest.get("spec") or manifest.get("params") or {}).get("dims", 0))
     needed = {"row", "text", "cluster", *"xyz"[:dims]}
     if dims not in (2, 3) or not needed <= set(points.columns):
         raise InputError(f"{folder / POINTS} lacks the columns {sorted(needed)} of a saved map.")
@@ -186,3 +191,132 @@ def read_zip(data: bytes) -> tuple[pd.DataFrame, np.ndarray, dict]:
                 # Never more than the size the zip declared, whatever the stream holds.
                 dst.write(src.read(size + 1)[:size])
         return read(tmp)
+
+
+# ---------------------------------------------------------------- an analysis's fields
+
+
+def manifest(analysis) -> dict:
+    """What an analysis's manifest.json holds besides the format and versions."""
+    return {
+        "n_texts": analysis.n_texts,
+        "dim": int(analysis.embeddings.shape[1]),
+        "source": analysis.source,
+        "model": analysis.spec.model,
+        "model_name": analysis.model_name,
+        "spec": analysis.spec.to_dict(),
+        "projection_params": analysis.projection_params,
+        "clusters_found": analysis.clusters_found,
+        "own_embeddings": analysis.own_embeddings,
+        "axis_titles": analysis.axis_titles,
+        "scores": analysis.scores,
+        "neighbourhood_column": neighbourhood_column(analysis),
+        "columns": list(analysis.columns),
+        "label_name": analysis.label_name,
+        "keywords": _str_keys(analysis.keywords),
+        "llm_labels": _str_keys(analysis.llm_labels),
+        "explanations": _str_keys(analysis.explanations),
+        "misfits": {str(c): [int(i) for i in p] for c, p in analysis.misfits.items()},
+        "read_summary": analysis.read_summary,
+        "input_notes": analysis.input_notes,
+        "warnings": analysis.warnings,
+        "cluster_summary": analysis.cluster_summary,
+    }
+
+
+#: Columns of the points table that are not the input's own.
+_FIXED_COLUMNS = ("row", "text", "cluster", "cluster_name", "llm_misfit", "x", "y", "z")
+
+
+def _spec_of(manifest: dict) -> tuple[RunSpec, dict, int, bool]:
+    """(spec, projection parameters used, clusters found, own embeddings) of a manifest of
+    either format."""
+    try:
+        if "spec" in manifest:
+            return (
+                RunSpec.from_dict(manifest["spec"]),
+                dict(manifest.get("projection_params") or {}),
+                int(manifest.get("clusters_found") or 0),
+                bool(manifest.get("own_embeddings")),
+            )
+        params = manifest.get("params") or {}  # format 1
+        used = dict(params.get("projection") or {})
+        spec = RunSpec(
+            model=params.get("model") or "your embeddings",
+            method=params["method"],
+            dims=params["dims"],
+            projection=used,
+            cluster=params.get("cluster", "none"),
+            k=params.get("k"),
+            clustering=params.get("cluster_params") or {},
+            random_state=params.get("random_state", 0),
+        )
+        found = int(params.get("clusters_found") or 0)
+        return spec, used, found, bool(params.get("own_embeddings"))
+    except (EmbedvizError, KeyError, TypeError, ValueError) as err:
+        raise InputError(f"The manifest's run settings cannot be read: {err}") from err
+
+
+def fields(points: pd.DataFrame, X: np.ndarray, manifest: dict) -> dict:
+    """The keyword arguments of an :class:`~embedviz.analysis.Analysis` from a saved
+    folder's three parts (already checked by :func:`read`)."""
+    spec, used, found, own = _spec_of(manifest)
+    axes = list("xyz"[: spec.dims])
+    label_name = manifest.get("label_name")
+    columns = {
+        c: points[c].astype(str).tolist()
+        for c in manifest.get("columns", [])
+        if c in points and c not in _FIXED_COLUMNS
+    }
+    score_column = manifest.get("neighbourhood_column")
+    n = len(points)
+    neighbourhood = (
+        points[score_column].to_numpy(np.float32)
+        if score_column in points
+        else np.full(n, np.nan, np.float32)
+    )
+    return dict(
+        texts=points["text"].astype(str).tolist(),
+        embeddings=X.astype(np.float32, copy=False),
+        coords=points[axes].to_numpy(np.float32),
+        clusters=points["cluster"].to_numpy(np.int64),
+        keywords=_int_keys(manifest.get("keywords", {})),
+        scores=manifest.get("scores", {}),
+        neighbourhood=neighbourhood,
+        spec=spec,
+        projection_params=used,
+        clusters_found=found,
+        own_embeddings=own,
+        rows=[int(r) for r in points["row"]],
+        axis_titles=list(manifest.get("axis_titles", axes)),
+        model_name=manifest.get("model_name", spec.model),
+        columns=columns,
+        labels=points[label_name].astype(str).tolist() if label_name in points else None,
+        label_name=label_name if label_name in points else None,
+        llm_labels=_int_keys(manifest.get("llm_labels", {})),
+        explanations=_int_keys(manifest.get("explanations", {})),
+        misfits=_misfits(manifest.get("misfits", {}), n),
+        source=manifest.get("source", "saved analysis"),
+        read_summary=manifest.get("read_summary", ""),
+        input_notes=list(manifest.get("input_notes", [])),
+        warnings=list(manifest.get("warnings", [])),
+        cluster_summary=manifest.get("cluster_summary", ""),
+    )
+
+
+def _str_keys(d: dict) -> dict[str, str]:
+    return {str(k): v for k, v in d.items()}
+
+
+def _int_keys(d: dict) -> dict[int, str]:
+    return {int(k): str(v) for k, v in d.items()}
+
+
+def _misfits(saved: dict, n: int) -> dict[int, list[int]]:
+    """The saved misfits, checked: positions that are not texts are dropped."""
+    out = {}
+    for c, positions in saved.items():
+        kept = [int(i) for i in positions if isinstance(i, int) and 0 <= i < n]
+        if kept:
+            out[int(c)] = kept
+    return out
