@@ -1,18 +1,9 @@
 """Compare two encoders on the same texts: which model sees your sentences best?
 
-Both models' runs go through :func:`embedviz.analyze` with the same settings; this module
-adds what only a pair of runs can say:
-
-- the agreement of neighbourhoods: per text, the share of its ``k`` nearest texts that both
-  models name (and its mean over the texts, one number for the corpus);
-- the pairs whose similarity moved most, on a rank scale: the raw cosines of two models are
-  not comparable (one squeezes everything into 0.8-1.0), so each pair gets its percentile
-  among all pairs under each model and the move is the difference of percentiles;
-- with labels: how well each model separates them (leave-one-out kNN label accuracy, and the
-  ARI of the same clusterer asked for as many clusters as there are labels);
-- with paraphrase pairs ("twins"): where each text's twin ranks among its neighbours;
-- B's map rotated, scaled and moved onto A's (orthogonal Procrustes), so that the same text
-  sits in about the same place when the models agree.
+Both models' runs are :func:`embedviz.pipeline.analyze` of one
+:class:`~embedviz.spec.RunSpec` (B's is A's with B's model); :mod:`embedviz.agreement`
+measures what only a pair of runs can say (neighbourhood agreement, moved pairs, label
+separation, twins, aligned maps), and a :class:`Comparison` holds both runs and the findings.
 
 Example:
     >>> import embedviz
@@ -26,253 +17,44 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
 
-from .encoders import DEFAULT_MODEL
+from . import agreement as measures
+from ._validation import check_embeddings
+from .agreement import (
+    AGREEMENT_K,
+    LABEL_K,
+    MIN_MOVE,
+    MovedPairs,
+    align,
+    knn_label_accuracy,
+    moved_pairs,
+    neighbour_agreement,
+    twin_ranks,
+)
+from .analysis import Analysis
+from .cluster import CLUSTER_NAMES
+from .encoders import DEFAULT_MODEL, canonical_spec
 from .errors import InputError, ParameterError
-from .project import DEFAULT_RANDOM_STATE
-
-if TYPE_CHECKING:
-    import pandas as pd
-    import plotly.graph_objects as go
-
-    from .analysis import Analysis
+from .export import csv_bytes, standalone_html
+from .figures.models import LINK_SCRIPT, models_figure, table_figures
+from .inputs import TextBatch
+from .pipeline import Hook, analyze, as_batch
+from .similarity import top_k_neighbours
+from .spec import RunSpec
 
 log = logging.getLogger(__name__)
 
-#: Neighbours per text for the agreement; for small inputs at most (n - 1) // 2, so that a
-#: text's nearest are not simply all the others.
-AGREEMENT_K = 10
-#: Neighbours that vote for a text's label in the kNN label accuracy.
-LABEL_K = 5
-#: Up to this many texts every pair is ranked (n = 3,000 is 4.5 million pairs); above, the
-#: pairs among each text's nearest under either model, ranked against a sample of all pairs.
-ALL_PAIRS_UP_TO = 3000
-#: Pairs drawn to estimate the percentiles above :data:`ALL_PAIRS_UP_TO` texts.
-REFERENCE_PAIRS = 1_000_000
-#: Moves smaller than this many percentile points are not listed as moved (ties, rounding).
-MIN_MOVE = 1.0
-#: The moved pairs kept each way (closer under B, apart under B) for the table and CSV.
-KEEP_MOVED = 1000
+#: Pairs each way in the page's table (the CSV has them all).
+TABLE_PAIRS = 10
 
-
-# ---------------------------------------------------------------- measures
-
-
-def _unit(X) -> np.ndarray:
-    from ._validation import check_embeddings
-
-    return check_embeddings(X)
-
-
-def neighbour_agreement(
-    Xa, Xb, k: int = AGREEMENT_K, near: tuple[np.ndarray, np.ndarray] | None = None
-) -> tuple[np.ndarray, int]:
-    """Per text, the share of its ``k`` nearest texts (cosine) that both models name.
-
-    Returns:
-        (float32 ``(n,)`` in [0, 1], the k used: at most ``(n - 1) // 2`` and at least 1;
-        NaN and 0 for one text). ``near``: each model's k nearest, when already found.
-    """
-    from .similarity import top_k_neighbours
-
-    n = len(Xa)
-    k = max(1, min(k, (n - 1) // 2)) if n > 1 else 0
-    if k < 1:
-        return np.full(n, np.nan, dtype=np.float32), 0
-    if near is not None and near[0].shape[1] == k:
-        near_a, near_b = near
-    else:
-        near_a, _ = top_k_neighbours(Xa, k)
-        near_b, _ = top_k_neighbours(Xb, k)
-    shared = np.empty(n, dtype=np.float32)
-    step = max(1, 4_000_000 // (k * k))
-    for start in range(0, n, step):
-        a, b = near_a[start : start + step], near_b[start : start + step]
-        shared[start : start + step] = (a[:, :, None] == b[:, None, :]).any(axis=2).sum(axis=1)
-    return shared / k, k
-
-
-def knn_label_accuracy(
-    X, labels: Sequence[str], k: int = LABEL_K, near: np.ndarray | None = None
-) -> float:
-    """Leave-one-out accuracy of a vote of each text's ``k`` nearest texts for its label.
-
-    A tie goes to the label of the nearest text among the tied ones. ``near``: each text's
-    nearest (most similar first), when already found with at least ``k`` of them.
-    """
-    from .similarity import top_k_neighbours
-
-    values = np.asarray([str(v) for v in labels], dtype=object)
-    n = len(values)
-    if n < 2:
-        return float("nan")
-    k = min(k, n - 1)
-    near = near[:, :k] if near is not None and near.shape[1] >= k else top_k_neighbours(X, k)[0]
-    _, codes = np.unique(values, return_inverse=True)
-    right = 0
-    for i, row in enumerate(near):
-        votes = codes[row]
-        counts = np.bincount(votes)
-        best = np.flatnonzero(counts == counts.max())
-        guess = next(v for v in votes if v in best)  # nearest first
-        right += guess == codes[i]
-    return right / n
-
-
-def percentile_ranks(values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-    """Each value's percentile (0-100, ties share the mid rank) among ``reference``, or
-    among the values themselves."""
-    from scipy.stats import rankdata
-
-    values = np.asarray(values, dtype=np.float64)
-    if reference is None:
-        if len(values) == 0:
-            return values
-        return (rankdata(values, method="average") - 0.5) / len(values) * 100.0
-    ref = np.sort(np.asarray(reference, dtype=np.float64))
-    below = np.searchsorted(ref, values, side="left")
-    upto = np.searchsorted(ref, values, side="right")
-    return (below + upto) / 2.0 / len(ref) * 100.0
-
-
-def _sample_pairs(n: int, m: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    i = rng.integers(0, n, m)
-    j = rng.integers(0, n - 1, m)
-    j = j + (j >= i)  # never a text with itself
-    return i, j
-
-
-def _row_cosines(U: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Cosines of the pairs (i[k], j[k]) of unit rows, gathered in chunks of bounded memory."""
-    out = np.empty(len(i), dtype=np.float32)
-    step = max(1, 2**26 // (4 * U.shape[1]))  # ~64 MB of gathered rows a side
-    for start in range(0, len(i), step):
-        a, b = U[i[start : start + step]], U[j[start : start + step]]
-        out[start : start + len(a)] = np.einsum("ij,ij->i", a, b)
-    # Rounded: equal pairs must rank equal, not by float32 noise in the last bit.
-    return np.round(np.clip(out, -1.0, 1.0), 6)
-
-
-@dataclass
-class MovedPairs:
-    """Pairs (i < j) with their cosine and percentile under each model.
-
-    ``change`` is B's percentile minus A's: positive when B finds the pair more alike than A
-    does, relative to all other pairs. ``how`` says which pairs were ranked.
-    """
-
-    i: np.ndarray
-    j: np.ndarray
-    cosine_a: np.ndarray
-    cosine_b: np.ndarray
-    percentile_a: np.ndarray
-    percentile_b: np.ndarray
-    n_pairs: int
-    how: str
-
-    @property
-    def change(self) -> np.ndarray:
-        return self.percentile_b - self.percentile_a
-
-
-def moved_pairs(
-    Xa,
-    Xb,
-    *,
-    keep: int = KEEP_MOVED,
-    random_state: int = 0,
-    near: tuple[np.ndarray, np.ndarray] | None = None,
-) -> MovedPairs:
-    """The pairs that moved most between two models, ``keep`` each way.
-
-    Up to :data:`ALL_PAIRS_UP_TO` texts every pair is ranked; above, the candidates are the
-    pairs among each text's :data:`AGREEMENT_K` nearest under either model, and their
-    percentiles come from :data:`REFERENCE_PAIRS` random pairs. ``near``: each model's
-    :data:`AGREEMENT_K` nearest, when already found.
-    """
-    from .similarity import top_k_neighbours
-
-    Ua, Ub = _unit(Xa), _unit(Xb)
-    n = len(Ua)
-    n_pairs = n * (n - 1) // 2
-    if n <= ALL_PAIRS_UP_TO:
-        i, j = np.triu_indices(n, k=1)
-        # The n x n products (36 MB at 3,000 texts), not gathered rows per pair.
-        ca = np.round(np.clip((Ua @ Ua.T)[i, j], -1.0, 1.0), 6)
-        cb = np.round(np.clip((Ub @ Ub.T)[i, j], -1.0, 1.0), 6)
-        pa, pb = percentile_ranks(ca), percentile_ranks(cb)
-        how = f"all {n_pairs:,} pairs ranked"
-    else:
-        k = min(AGREEMENT_K, n - 1)
-        if near is None or near[0].shape[1] != k:
-            near = (top_k_neighbours(Ua, k)[0], top_k_neighbours(Ub, k)[0])
-        cand = [np.stack([np.repeat(np.arange(n), k), found.ravel()], axis=1) for found in near]
-        both = np.sort(np.concatenate(cand), axis=1)
-        both = np.unique(both, axis=0)
-        i, j = both[:, 0], both[:, 1]
-        ca, cb = _row_cosines(Ua, i, j), _row_cosines(Ub, i, j)
-        rng = np.random.default_rng(random_state)
-        ri, rj = _sample_pairs(n, min(REFERENCE_PAIRS, n_pairs), rng)
-        pa = percentile_ranks(ca, _row_cosines(Ua, ri, rj))
-        pb = percentile_ranks(cb, _row_cosines(Ub, ri, rj))
-        how = (
-            f"the {len(i):,} pairs among each text's {k} nearest under either model, "
-            f"ranked against {min(REFERENCE_PAIRS, n_pairs):,} random pairs"
-        )
-    change = pb - pa
-    order = np.argsort(-change, kind="stable")
-    if len(order) > 2 * keep:
-        order = np.concatenate([order[:keep], order[-keep:]])
-    return MovedPairs(
-        i=i[order],
-        j=j[order],
-        cosine_a=ca[order],
-        cosine_b=cb[order],
-        percentile_a=pa[order],
-        percentile_b=pb[order],
-        n_pairs=n_pairs,
-        how=how,
-    )
-
-
-def twin_ranks(X, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
-    """For each (text, twin): the twin's rank among the text's neighbours (1 = nearest;
-    ties count in the twin's favour). int ``(len(pairs),)``."""
-    U = _unit(X)
-    ranks = np.empty(len(pairs), dtype=np.int64)
-    for p, (i, j) in enumerate(pairs):
-        row = U @ U[i]
-        row[i] = -np.inf
-        ranks[p] = 1 + int((row > row[j]).sum())
-    return ranks
-
-
-def align(coords_a: np.ndarray, coords_b: np.ndarray) -> tuple[np.ndarray, float]:
-    """B's points rotated (or reflected), scaled and moved to lie as close to A's as they can.
-
-    Returns:
-        (B's aligned coordinates, the disparity: the squared distance left after aligning,
-        over A's spread; 0 when the maps are the same up to rotation and scale, 1 when
-        unrelated).
-    """
-    from scipy.linalg import orthogonal_procrustes
-
-    A = np.asarray(coords_a, dtype=np.float64)
-    B = np.asarray(coords_b, dtype=np.float64)
-    mean_a, mean_b = A.mean(axis=0), B.mean(axis=0)
-    A0, B0 = A - mean_a, B - mean_b
-    norm_a, norm_b = np.linalg.norm(A0), np.linalg.norm(B0)
-    if norm_a == 0 or norm_b == 0:
-        return (B0 + mean_a).astype(np.float32), 0.0
-    R, s = orthogonal_procrustes(B0 / norm_b, A0 / norm_a)
-    aligned = (B0 / norm_b) @ R * s * norm_a + mean_a
-    disparity = float(((aligned - A) ** 2).sum() / norm_a**2)
-    return aligned.astype(np.float32), disparity
+__all__ = ["AGREEMENT_K", "Comparison", "compare", "compare_runs", "run_like", "with_twins"]
 
 
 # ---------------------------------------------------------------- the result
@@ -350,8 +132,6 @@ class Comparison:
 
     def pairs_frame(self) -> pd.DataFrame:
         """Every kept moved pair: rows, texts, both cosines, both percentiles, the change."""
-        import pandas as pd
-
         p, rows, texts = self.pairs, self.a.rows, self.texts
         return pd.DataFrame(
             {
@@ -369,8 +149,6 @@ class Comparison:
 
     def separation_frame(self) -> pd.DataFrame | None:
         """With labels: one row per measure, A's value, B's and which is better."""
-        import pandas as pd
-
         if self.separation is None:
             return None
         rows = []
@@ -383,8 +161,6 @@ class Comparison:
 
     def twins_frame(self) -> pd.DataFrame | None:
         """With paraphrase pairs: each text, its twin and the twin's rank under each model."""
-        import pandas as pd
-
         if self.twins is None:
             return None
         return pd.DataFrame(
@@ -399,11 +175,9 @@ class Comparison:
     def neighbours_frame(self, positions: Sequence[int], n: int = 3) -> pd.DataFrame:
         """For each text at ``positions``: its agreement and its ``n`` nearest texts under
         A and under B (the texts both name first), to read why the models differ."""
-        import pandas as pd
-
         n = min(n, self.n_texts - 1)
         idx = np.asarray(list(positions), dtype=np.int64)
-        units = [_unit(run.embeddings) for run in (self.a, self.b)]
+        units = [check_embeddings(run.embeddings) for run in (self.a, self.b)]
         rows = []
         for i in idx:
             near = []
@@ -425,8 +199,6 @@ class Comparison:
     def points_frame(self) -> pd.DataFrame:
         """One row per text: row, text, label, the agreement, each model's cluster, both
         maps' coordinates (B's aligned onto A's)."""
-        import pandas as pd
-
         frame = pd.DataFrame({"row": self.a.rows, "text": self.texts})
         if self.a.labels is not None:
             frame[self.a.label_name] = self.a.labels
@@ -485,23 +257,70 @@ class Comparison:
         """Both maps side by side, B's aligned onto A's; points coloured by the agreement
         (or by the label column), the same text under the same index on both; the texts at
         ``highlight`` picked out on both (the rest fade)."""
-        from .figures.models import models_figure
-
-        return models_figure(self, colour_by=colour_by, highlight=highlight)
+        a = self.a
+        return models_figure(
+            texts=self.texts,
+            rows=a.rows,
+            names=self.names,
+            coords=(a.coords, self.aligned),
+            clusters=(a.clusters, self.b.clusters),
+            cluster_names=(a.cluster_names, self.b.cluster_names),
+            clustered=(a.clustered, self.b.clustered),
+            agreement=self.agreement,
+            k=self.k,
+            labels=a.labels,
+            label_name=a.label_name,
+            method_label=a.method_label,
+            axis_titles=a.axis_titles,
+            colour_by=colour_by,
+            highlight=highlight,
+        )
 
     def tables(self) -> list[go.Figure]:
         """The moved pairs each way and, with labels or twins, their tables, as figures."""
-        from .figures.models import models_tables
-
-        return models_tables(self)
+        blocks = []
+        for way, what in (("closer", "more alike under B"), ("apart", "less alike under B")):
+            frame = self.moved(TABLE_PAIRS, way)
+            blocks.append(
+                (
+                    f"Pairs {what} (percentile of their similarity among all pairs, A → B)",
+                    ["text", "text", "A", "B", "change"],
+                    [
+                        list(frame["text_a"]),
+                        list(frame["text_b"]),
+                        [f"{v:.1f}" for v in frame["percentile_A"]],
+                        [f"{v:.1f}" for v in frame["percentile_B"]],
+                        [f"{v:+.1f}" for v in frame["change"]],
+                    ],
+                    [4, 4, 1, 1, 1],
+                )
+            )
+        sep = self.separation_frame()
+        if sep is not None:
+            blocks.append(
+                (
+                    f"How well each model separates the values of {self.a.label_name}",
+                    ["measure", "A", "B", "better"],
+                    [list(sep[col].astype(str)) for col in sep.columns],
+                    [5, 1, 1, 1],
+                )
+            )
+        twins = self.twins_frame()
+        if twins is not None:
+            blocks.append(
+                (
+                    "Where each twin ranks among its text's neighbours (1 = nearest)",
+                    ["text", "twin", "rank A", "rank B"],
+                    [list(twins[col].astype(str)) for col in twins.columns],
+                    [4, 4, 1, 1],
+                )
+            )
+        return table_figures(blocks)
 
     def html(self) -> str:
         """One offline page: both maps (hovering or lasso-selecting a text on one shows it on
         the other), coloured by agreement and, with labels, by label; the findings; the
         moved pairs and, with labels or twins, their tables."""
-        from .export import standalone_html
-        from .figures.models import LINK_SCRIPT
-
         maps = [self.figure()]
         if self.a.labels is not None:
             maps.append(self.figure(colour_by=self.a.label_name))
@@ -520,13 +339,9 @@ class Comparison:
         return path
 
     def pairs_csv(self) -> bytes:
-        from .export import csv_bytes
-
         return csv_bytes(self.pairs_frame())
 
     def points_csv(self) -> bytes:
-        from .export import csv_bytes
-
         return csv_bytes(self.points_frame())
 
 
@@ -573,8 +388,6 @@ def with_twins(batch, column: str):
     Raises:
         InputError: the table has no such column.
     """
-    from dataclasses import replace
-
     if column not in batch.columns:
         raise InputError(
             f"There is no column {column!r} for twins. Columns: "
@@ -609,103 +422,91 @@ def with_twins(batch, column: str):
     return out, pairs
 
 
-def _side(value, name: str | None):
-    """(model, embeddings, given name) for one side: a spec, an encoder, or an array."""
+def _side(value):
+    """(model, embeddings) for one side: a spec or an encoder, or an array."""
     if isinstance(value, np.ndarray) or (hasattr(value, "shape") and not hasattr(value, "encode")):
-        return None, np.asarray(value), name
-    return value, None, name
+        return None, np.asarray(value)
+    return value, None
 
 
 def compare(
     texts,
+    spec: RunSpec | None = None,
     *,
     a=DEFAULT_MODEL,
     b,
     labels: Sequence | None = None,
     pairs: Sequence | None = None,
     names: tuple[str | None, str | None] = (None, None),
-    method: str | None = None,
-    dims: int = 2,
-    cluster: str | None = None,
-    k: int | None = None,
     n_neighbours: int = AGREEMENT_K,
-    random_state: int = DEFAULT_RANDOM_STATE,
+    hooks: Sequence[Hook] = (),
     use_cache: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
-    **params,
+    **settings,
 ) -> Comparison:
     """Run the same texts through two models with the same settings and compare them.
 
     Args:
         texts: the texts (a list, a Series or a :class:`~embedviz.inputs.TextBatch`).
+        spec: the settings both runs share (:class:`~embedviz.spec.RunSpec`, its model
+            ignored), or give them as keywords as to :func:`embedviz.analyze` (``method``,
+            ``dims``, ``cluster``, ``k``, ``random_state``, the method's parameters); with
+            labels and no ``k``, both models are asked for as many clusters as labels.
         a, b: each a model spec (``"use-multilingual"``, a folder, a hub name), an object
             with ``encode(texts)``, or an array of embeddings ``(n_texts, dim)``.
         labels: one label per text: adds the label separation of each model.
         pairs: paraphrase twins, as (text, text) or (position, position): adds where each
             twin ranks among its text's neighbours under each model.
         names: what to call A and B when they are arrays (default "your embeddings").
-        method, dims, cluster, k, random_state, **params: as :func:`embedviz.analyze`; with
-            labels and no ``k``, both models are asked for as many clusters as labels.
         n_neighbours: the neighbourhood size of the agreement.
+        hooks: as for :func:`embedviz.analyze`, around each stage of both runs.
         progress: ``progress(side, done, total)`` while encoding ("A" or "B").
 
     Raises:
         InputError: fewer than two texts, or labels or embeddings that do not fit.
         ParameterError: as :func:`embedviz.analyze`; or A and B are the same model.
     """
-    from .encoders import canonical_spec
-    from .pipeline import DEFAULT_CLUSTER, DEFAULT_METHOD, analyze, as_batch
-
     if isinstance(a, str) and isinstance(b, str) and canonical_spec(a) == canonical_spec(b):
         same = repr(a) if a.strip() == b.strip() else f"{a!r} and {b!r}, one model"
         raise ParameterError(f"A and B are both {same}. Give two different models to compare.")
     batch = as_batch(texts, labels=labels)
     if len(batch.texts) < 2:
         raise InputError("Comparing two models needs at least two texts.")
+    if spec is None:
+        spec = RunSpec.build(**settings)
+    elif settings:
+        raise ParameterError(f"Give {', '.join(sorted(settings))} in the spec, not beside it.")
     notes = [batch.summary()] if batch.skipped else []
-    if batch.labels is not None and k is None and cluster in (None, "kmeans", "agglomerative"):
+    if batch.labels is not None and spec.k is None and spec.cluster in ("kmeans", "agglomerative"):
         n_labels = len(set(batch.labels))
         if 1 < n_labels <= len(batch.texts):
-            k = n_labels
-            notes.append(f"Both models are clustered into {k} clusters, one per label value.")
-    settings = dict(
-        method=method or DEFAULT_METHOD,
-        dims=dims,
-        cluster=cluster or DEFAULT_CLUSTER,
-        k=k,
-        random_state=random_state,
-        use_cache=use_cache,
-        **params,
-    )
+            spec = spec.replace(k=n_labels)
+            notes.append(
+                f"Both models are clustered into {n_labels} clusters, one per label value."
+            )
     runs = []
     for side, value, name in (("A", a, names[0]), ("B", b, names[1])):
-        model, embeddings, given = _side(value, name)
+        model, embeddings = _side(value)
         step = (lambda done, total, side=side: progress(side, done, total)) if progress else None
-        run = analyze(
-            batch,
-            embeddings=embeddings,
-            model=model if model is not None else DEFAULT_MODEL,
-            progress=step,
-            **settings,
+        is_spec = isinstance(model, str)
+        runs.append(
+            analyze(
+                batch,
+                spec.replace(model=model) if is_spec else spec.replace(model=DEFAULT_MODEL),
+                embeddings=embeddings,
+                model=None if is_spec else model,
+                hooks=hooks,
+                use_cache=use_cache,
+                progress=step,
+                embeddings_name=name if embeddings is not None else None,
+            )
         )
-        if embeddings is not None and given:
-            run.model_name = given
-        runs.append(run)
-    run_a, run_b = runs
-    return compare_runs(run_a, run_b, pairs=pairs, n_neighbours=n_neighbours, notes=notes)
+    return compare_runs(*runs, pairs=pairs, n_neighbours=n_neighbours, notes=notes)
 
 
-def run_like(a: Analysis, embeddings: np.ndarray, model: str, model_name: str) -> Analysis:
-    """B's run: the same texts, projection, parameters and clusterer as ``a``, on B's
-    embeddings. k-means and agglomerative are asked for as many clusters as A found, so
-    the two ARIs compare like with like."""
-    from .inputs import TextBatch
-    from .pipeline import analyze
-
-    params = {**a.params["projection"], **a.params["cluster_params"]}
-    cluster = a.params["cluster"]
-    k = a.params.get("clusters_found") if cluster in ("kmeans", "agglomerative") else None
-    batch = TextBatch(
+def batch_of(a: Analysis) -> TextBatch:
+    """The texts of a run as they went in (rows, labels, columns), to run them again."""
+    return TextBatch(
         texts=list(a.texts),
         rows=list(a.rows),
         labels=None if a.labels is None else list(a.labels),
@@ -714,19 +515,30 @@ def run_like(a: Analysis, embeddings: np.ndarray, model: str, model_name: str) -
         label_name=a.label_name,
         source=a.source,
     )
-    run = analyze(
-        batch,
+
+
+def spec_like(a: Analysis, model: str) -> RunSpec:
+    """B's spec: A's, with B's model. k-means and agglomerative are asked for as many
+    clusters as A found, so that the two ARIs compare like with like."""
+    k = a.clusters_found if a.spec.cluster in ("kmeans", "agglomerative") else None
+    return a.spec.replace(model=model, k=k if k and k > 1 else None)
+
+
+def run_like(
+    a: Analysis, model, *, embeddings=None, hooks: Sequence[Hook] = (), name: str | None = None
+) -> Analysis:
+    """B's run: the same texts, projection, parameters and clusterer as ``a``, with B's
+    model (a spec, encoded through ``hooks``) or B's own ``embeddings`` (``model`` then names
+    the model that made them, ``name`` what to call them)."""
+    spec = spec_like(a, model if isinstance(model, str) else DEFAULT_MODEL)
+    return analyze(
+        batch_of(a),
+        spec,
         embeddings=embeddings,
-        model=model,
-        method=a.method,
-        dims=a.dims,
-        cluster=cluster,
-        k=k if k and k > 1 else None,
-        random_state=a.params.get("random_state", DEFAULT_RANDOM_STATE),
-        **params,
+        model=None if isinstance(model, str) else model,
+        hooks=hooks,
+        embeddings_name=name,
     )
-    run.model_name = model_name
-    return run
 
 
 def compare_runs(
@@ -745,19 +557,15 @@ def compare_runs(
     """
     if run_a.texts != run_b.texts:
         raise InputError("The two runs are not of the same texts; compare runs of one input.")
-    from dataclasses import replace
-
     notes = list(notes)
-    random_state = run_a.params.get("random_state", DEFAULT_RANDOM_STATE)
+    random_state = run_a.spec.random_state
     if run_a.model_name == run_b.model_name:  # copies: the runs may be an app's cached ones
         run_a = replace(run_a, model_name=f"{run_a.model_name} (A)", _memo={})
         run_b = replace(run_b, model_name=f"{run_b.model_name} (B)", _memo={})
 
-    from .similarity import top_k_neighbours
-
     Xa, Xb = run_a.embeddings, run_b.embeddings
     near = None
-    if run_a.n_texts > ALL_PAIRS_UP_TO:  # both measures need each model's nearest: once
+    if run_a.n_texts > measures.ALL_PAIRS_UP_TO:  # both measures need each model's nearest: once
         k = min(AGREEMENT_K, run_a.n_texts - 1)
         near = (top_k_neighbours(Xa, k)[0], top_k_neighbours(Xb, k)[0])
     agreement, used_k = neighbour_agreement(Xa, Xb, n_neighbours, near=near)
@@ -773,10 +581,8 @@ def compare_runs(
             )
         }
         if "ari" in run_a.scores and "ari" in run_b.scores:
-            from .cluster import CLUSTER_NAMES
-
-            clusterer = CLUSTER_NAMES[run_a.params["cluster"]]
-            separation[f"ARI of {clusterer} ({run_a.params['clusters_found']} clusters)"] = (
+            clusterer = CLUSTER_NAMES[run_a.spec.cluster]
+            separation[f"ARI of {clusterer} ({run_a.clusters_found} clusters)"] = (
                 run_a.scores["ari"],
                 run_b.scores["ari"],
             )

@@ -4,8 +4,7 @@ how much the two agree on each text's neighbours, and the tables of what moved."
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -15,11 +14,6 @@ from ._style import BASE_LAYOUT, PALETTE, escape, short_label, wrap_text
 from .labels import place_point_labels
 from .scatter import LABEL_POINTS_UP_TO, POINT_LABEL_COLUMNS, WEBGL_ABOVE, label_groups
 
-if TYPE_CHECKING:
-    from ..comparison import Comparison
-
-#: Pairs each way in the figure's table (the CSV has them all).
-TABLE_PAIRS = 10
 #: Red where the models disagree on a text's neighbours, blue where they agree.
 AGREEMENT_SCALE = "RdYlBu"
 
@@ -62,36 +56,67 @@ gd.on('plotly_selected', function (ev) {
 """
 
 
-def _hover(c: Comparison, side: str) -> list[str]:
-    run = c.a if side == "A" else c.b
-    names = run.cluster_names
+def _hover(
+    side: str,
+    texts: Sequence[str],
+    rows: Sequence[int],
+    model_name: str,
+    clusters: np.ndarray,
+    names: Mapping[int, str],
+    clustered: bool,
+    agreement: np.ndarray,
+    k: int,
+    labels: Sequence[str] | None,
+    label_name: str | None,
+) -> list[str]:
     out = []
-    for i, text in enumerate(c.texts):
-        parts = [f"<b>row {c.a.rows[i]}</b> · {side}: {escape(run.model_name)}", wrap_text(text)]
-        if c.a.labels is not None:
-            parts.append(f"{escape(c.a.label_name)}: {escape(c.a.labels[i])}")
-        if c.k:
-            parts.append(f"shares {round(float(c.agreement[i]) * c.k)} of its {c.k} nearest")
-        cluster = int(run.clusters[i])
-        if run.clustered and cluster >= 0:
+    for i, text in enumerate(texts):
+        parts = [f"<b>row {rows[i]}</b> · {side}: {escape(model_name)}", wrap_text(text)]
+        if labels is not None:
+            parts.append(f"{escape(label_name)}: {escape(labels[i])}")
+        if k:
+            parts.append(f"shares {round(float(agreement[i]) * k)} of its {k} nearest")
+        cluster = int(clusters[i])
+        if clustered and cluster >= 0:
             parts.append(f"cluster under {side}: {cluster} · {escape(names.get(cluster, ''))}")
         out.append("<br>".join(parts))
     return out
 
 
 def models_figure(
-    c: Comparison, colour_by: str = "agreement", highlight: Sequence[int] | None = None
+    *,
+    texts: Sequence[str],
+    rows: Sequence[int],
+    names: tuple[str, str],
+    coords: tuple[np.ndarray, np.ndarray],
+    clusters: tuple[np.ndarray, np.ndarray],
+    cluster_names: tuple[Mapping[int, str], Mapping[int, str]],
+    clustered: tuple[bool, bool],
+    agreement: np.ndarray,
+    k: int,
+    labels: Sequence[str] | None,
+    label_name: str | None,
+    method_label: str,
+    axis_titles: Sequence[str],
+    colour_by: str = "agreement",
+    highlight: Sequence[int] | None = None,
 ) -> go.Figure:
     """A's map and B's (aligned onto A's) side by side.
 
     Args:
-        c: the comparison.
+        texts, rows: the texts and their input rows, the same on both maps.
+        names: the two models' names.
+        coords: A's coordinates and B's, aligned onto A's: ``(n_texts, dims)`` each.
+        clusters, cluster_names, clustered: each model's clusters, for the hover.
+        agreement, k: the share of each text's ``k`` nearest both models name.
+        labels, label_name: the user's label column, or None.
+        method_label, axis_titles: the projection, for the titles.
         colour_by: ``"agreement"`` (the share of each text's nearest both models name, on
             one colour scale for both maps) or the label column's name.
         highlight: positions of texts to pick out on both maps (the rest fade).
     """
-    dims = c.a.dims
-    name_a, name_b = (escape(n) for n in c.names)
+    dims = coords[0].shape[1]
+    name_a, name_b = (escape(n) for n in names)
     titles = (f"A: {name_a}", f"B: {name_b} (turned to line up with A)")
     if dims == 3:
         fig = make_subplots(
@@ -99,26 +124,31 @@ def models_figure(
         )
     else:
         fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
-    n = c.n_texts
-    by_label = c.a.labels is not None and colour_by == c.a.label_name
+    n = len(texts)
+    by_label = labels is not None and colour_by == label_name
     show_text = n <= LABEL_POINTS_UP_TO and dims == 2
-    short = [short_label(t, POINT_LABEL_COLUMNS) for t in c.texts] if show_text else []
-    for col, (side, coords) in enumerate((("A", c.a.coords), ("B", c.aligned)), start=1):
-        hover = _hover(c, side)
+    short = [short_label(t, POINT_LABEL_COLUMNS) for t in texts] if show_text else []
+    for col, side in enumerate(("A", "B"), start=1):
+        s = col - 1
+        side_coords = coords[s]
+        hover = _hover(
+            side, texts, rows, names[s], clusters[s], cluster_names[s], clustered[s],
+            agreement, k, labels, label_name,
+        )  # fmt: skip
         placed = [None] * n
-        ranges = [_range(coords[:, d]) for d in range(dims)]
+        ranges = [_range(side_coords[:, d]) for d in range(dims)]
         if dims == 2:
             # The ranges the labels were placed for, so that none is cut at the edge.
             fig.update_xaxes(range=ranges[0], row=1, col=col)
             fig.update_yaxes(range=ranges[1], row=1, col=col)
         if show_text:
-            placed = place_point_labels(coords, [html.unescape(t) for t in short], ranges)
-        groups = label_groups(c.a.labels) if by_label else [(None, None, np.arange(n))]
+            placed = place_point_labels(side_coords, [html.unescape(t) for t in short], ranges)
+        groups = label_groups(labels) if by_label else [(None, None, np.arange(n))]
         for g, (label, colour, idx) in enumerate(groups):
             if by_label:
                 marker = dict(color=colour or PALETTE[g % len(PALETTE)])
             else:
-                marker = dict(color=c.agreement[idx], coloraxis="coloraxis")
+                marker = dict(color=agreement[idx], coloraxis="coloraxis")
             marker.update(size=5 if dims == 3 else 9, line=dict(width=0.5, color="white"))
             common = dict(
                 mode="markers+text" if show_text else "markers",
@@ -134,26 +164,27 @@ def models_figure(
                 showlegend=by_label and side == "A",
                 marker=marker,
             )
+            x, y = side_coords[idx, 0], side_coords[idx, 1]
             if dims == 3:
-                trace = go.Scatter3d(x=coords[idx, 0], y=coords[idx, 1], z=coords[idx, 2], **common)
+                trace = go.Scatter3d(x=x, y=y, z=side_coords[idx, 2], **common)
             else:
                 cls = go.Scattergl if n > WEBGL_ABOVE else go.Scatter
-                trace = cls(x=coords[idx, 0], y=coords[idx, 1], **common)
+                trace = cls(x=x, y=y, **common)
             if highlight is not None:
                 picked = set(int(i) for i in highlight)
-                trace.selectedpoints = [k for k, i in enumerate(idx) if int(i) in picked]
+                trace.selectedpoints = [k_ for k_, i in enumerate(idx) if int(i) in picked]
                 trace.selected = dict(marker=dict(opacity=1.0))
                 trace.unselected = dict(marker=dict(opacity=0.12))
             fig.add_trace(trace, row=1, col=col)
     what = (
-        f"coloured by {escape(c.a.label_name)}"
+        f"coloured by {escape(label_name)}"
         if by_label
-        else f"colour: how many of each text's {c.k} nearest texts both models name"
+        else f"colour: how many of each text's {k} nearest texts both models name"
     )
     fig.update_layout(
         **{**BASE_LAYOUT, "margin": dict(l=40, r=20, t=110, b=40)},
         title=dict(
-            text=f"The same {n:,} texts under two models · {c.a.method_label} {dims}-D"
+            text=f"The same {n:,} texts under two models · {method_label} {dims}-D"
             f"<br><sup>{what}; hover a text to find it on both maps</sup>"
         ),
         height=600,
@@ -164,13 +195,12 @@ def models_figure(
             colorbar=dict(title=dict(text="shared<br>nearest"), tickformat=".0%"),
         ),
         dragmode="lasso" if dims == 2 else None,
-        legend=dict(title=dict(text=escape(c.a.label_name or ""))),
+        legend=dict(title=dict(text=escape(label_name or ""))),
     )
     if dims == 2:
-        titles = c.a.axis_titles
         for col in (1, 2):
-            fig.update_xaxes(title_text=escape(titles[0]), row=1, col=col, zeroline=False)
-            fig.update_yaxes(title_text=escape(titles[1]), row=1, col=col, zeroline=False)
+            fig.update_xaxes(title_text=escape(axis_titles[0]), row=1, col=col, zeroline=False)
+            fig.update_yaxes(title_text=escape(axis_titles[1]), row=1, col=col, zeroline=False)
     return fig
 
 
@@ -180,46 +210,11 @@ def _range(values: np.ndarray, pad: float = 0.15) -> list[float]:
     return [lo - margin, hi + margin]
 
 
-def models_tables(c: Comparison, n: int = TABLE_PAIRS) -> list[go.Figure]:
-    """The pairs that moved most each way, and (with labels or twins) the label separation
-    and the twins' ranks: one plotly table each, for the offline page."""
-    blocks = []
-    for way, what in (("closer", "more alike under B"), ("apart", "less alike under B")):
-        frame = c.moved(n, way)
-        blocks.append(
-            (
-                f"Pairs {what} (percentile of their similarity among all pairs, A → B)",
-                ["text", "text", "A", "B", "change"],
-                [
-                    list(frame["text_a"]),
-                    list(frame["text_b"]),
-                    [f"{v:.1f}" for v in frame["percentile_A"]],
-                    [f"{v:.1f}" for v in frame["percentile_B"]],
-                    [f"{v:+.1f}" for v in frame["change"]],
-                ],
-                [4, 4, 1, 1, 1],
-            )
-        )
-    sep = c.separation_frame()
-    if sep is not None:
-        blocks.append(
-            (
-                f"How well each model separates the values of {c.a.label_name}",
-                ["measure", "A", "B", "better"],
-                [list(sep[col].astype(str)) for col in sep.columns],
-                [5, 1, 1, 1],
-            )
-        )
-    twins = c.twins_frame()
-    if twins is not None:
-        blocks.append(
-            (
-                "Where each twin ranks among its text's neighbours (1 = nearest)",
-                ["text", "twin", "rank A", "rank B"],
-                [list(twins[col].astype(str)) for col in twins.columns],
-                [4, 4, 1, 1],
-            )
-        )
+def table_figures(
+    blocks: Sequence[tuple[str, Sequence[str], Sequence[Sequence], Sequence[int]]],
+) -> list[go.Figure]:
+    """One plotly table per block ``(title, header, columns of cells, column widths)``, for
+    the offline page (the moved pairs each way, the label separation, the twins)."""
     figures = []
     for title, header, cells, widths in blocks:
         rows = max((len(col) for col in cells), default=0)
