@@ -40,11 +40,10 @@ def main() -> None:
     import pandas as pd
 
     from embedviz._validation import check_embeddings
-    from embedviz.cluster import cluster
     from embedviz.encoders import load_encoder
     from embedviz.explain import explain_clusters
-    from embedviz.keywords import keyword_labels
     from embedviz.llm import load_llm
+    from embedviz.pipeline import analyze
 
     warnings.filterwarnings("ignore")
     encoder = load_encoder()
@@ -53,9 +52,8 @@ def main() -> None:
     for name in args.sets.split(","):
         frame = pd.read_csv(ROOT / "data" / f"{name}.csv")
         texts, topics = list(frame.text), list(frame.topic)
-        X = encoder.encode(texts)
-        labels = cluster(X, "kmeans").labels
-        keywords = keyword_labels(texts, labels, embeddings=X)
+        a = analyze(texts, method="pca", model=encoder)
+        X, labels, keywords = a.embeddings, a.clusters, a.keywords
         t = time.perf_counter()
         found = explain_clusters(llm, texts, X, labels, keywords)
         seconds = time.perf_counter() - t

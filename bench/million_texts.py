@@ -72,37 +72,41 @@ def main() -> None:
                      "-", "-", "-", peak])  # fmt: skip
         print(rows[-1], flush=True)
 
-    from embedviz.cluster import cluster
     from embedviz.inputs import read_path, texts_from_table
-    from embedviz.pipeline import assemble, keyword_stage, score_stage
-    from embedviz.project import project
+    from embedviz.pipeline import RunSpec, analyze
     from embedviz.vectors import read_npy
 
     anon = AnonPeak()
+    names = {
+        "project": "UMAP 2-D",
+        "cluster": "k-means, k by silhouette",
+        "keywords": "cluster keywords",
+        "score": "neighbourhood scores",
+    }
+
+    def record(name, start):
+        rows.append([name, time.perf_counter() - start, "", rss_mib() / 1024, anon_gib(),
+                     anon.peak, peak_gib()])  # fmt: skip
+        print(rows[-1], flush=True)
 
     def stage(name, fn):
         start = time.perf_counter()
         out = fn()
-        rows.append([name, time.perf_counter() - start, "", rss_mib() / 1024, anon_gib(),
-                     anon.peak, peak_gib()])  # fmt: skip
-        print(rows[-1], flush=True)
+        record(name, start)
+        return out
+
+    def timer(stage_name, proceed, /, **inputs):
+        """The bench's hook: each stage of the one pipeline, timed with its memory."""
+        start = time.perf_counter()
+        out = proceed(**inputs)
+        record(names.get(stage_name, stage_name), start)
         return out
 
     os.environ.setdefault("EMBEDVIZ_MAX_INPUT_MB", "1000")
     batch = stage("read the texts", lambda: texts_from_table(read_path(src)))
     X = stage("gather the embeddings from the shards", lambda: read_npy(folder))
-    projection = stage("UMAP 2-D", lambda: project(X, "umap", 2))
-    clustering = stage("k-means, k by silhouette", lambda: cluster(X, "kmeans", "auto"))
-    keywords = stage("cluster keywords", lambda: keyword_stage(batch.texts, clustering, X))
-    scores = stage("neighbourhood scores", lambda: score_stage(X, projection.coords))
-    analysis = stage(
-        "assemble",
-        lambda: assemble(
-            batch, X, projection, clustering, keywords, scores, model="use-multilingual",
-            model_name="USE multilingual v3", dims=2, k=None, cluster_params={},
-            own_embeddings=True,
-        ),
-    )  # fmt: skip
+    spec = RunSpec(model="use-multilingual", method="umap", cluster="kmeans")
+    analysis = analyze(batch, spec, embeddings=X, hooks=[timer])
     out = work / "map.html"
     stage("the HTML (lean map, heatmap of cluster means)", lambda: analysis.to_html(out))
     total = sum(r[1] for r in rows)

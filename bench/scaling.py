@@ -25,14 +25,12 @@ def run(n: int, rows: list, sklearn_tsne_up_to: int) -> None:
     from sklearn.manifold import TSNE
 
     from bench._texts import make_texts
-    from embedviz.cluster import cluster, cluster_similarity
-    from embedviz.encoders import load_encoder
+    from embedviz.cluster import cluster_similarity
     from embedviz.export import standalone_html
     from embedviz.figures.heatmap import cluster_heatmap
     from embedviz.figures.scatter import projection_scatter
-    from embedviz.keywords import keyword_labels
+    from embedviz.pipeline import analyze
     from embedviz.project import TSNEProjector, check_embeddings, project
-    from embedviz.quality import neighbourhood_scores
     from embedviz.similarity import pairs_above, top_k_neighbours
 
     texts = make_texts(n)
@@ -41,10 +39,29 @@ def run(n: int, rows: list, sklearn_tsne_up_to: int) -> None:
         rows.append([n, stage, m.seconds, m.peak_mib, note])
         print(f"  {n:>7,} {stage:<34} {m.seconds:8.2f} s {m.peak_mib:9.0f} MiB {note}", flush=True)
 
-    encoder = load_encoder()
-    with measure() as m:
-        X = encoder.encode(texts)
-    add("encode (USE, default model)", m, f"{n / m.seconds:,.0f} texts/s")
+    said = {
+        "load": "load the model (USE, default)",
+        "encode": "encode (USE, default model)",
+        "project": "UMAP first fit in this process",
+        "cluster": "k-means, k by silhouette",
+        "keywords": "keyword labels (jieba + c-TF-IDF)",
+        "score": "trustworthiness + kNN recall",
+    }
+
+    def timer(stage, proceed, /, **inputs):
+        """The pipeline's own run, each stage measured (the rows below add baselines)."""
+        with measure() as m:
+            out = proceed(**{**inputs, "use_cache": False} if stage == "encode" else inputs)
+        note = {
+            "encode": lambda: f"{n / max(m.seconds, 1e-9):,.0f} texts/s",
+            "cluster": lambda: f"k = {out.n_clusters}",
+            "score": lambda: f"sample {out.n_scored:,}",
+        }.get(stage, str)()
+        add(said[stage], m, note)
+        return out
+
+    a = analyze(texts, method="umap", hooks=[timer])
+    X, c, names = a.embeddings, a.clusters, a.cluster_names
     with measure() as m:
         p = project(X, "pca")
     add("PCA 2-D", m)
@@ -60,19 +77,9 @@ def run(n: int, rows: list, sklearn_tsne_up_to: int) -> None:
         with measure() as m:
             project(X, "pacmap")
         add(label, m)
-    for label in ("UMAP first fit in this process", "UMAP second fit"):
-        with measure() as m:
-            p = project(X, "umap")
-        add(label, m)
     with measure() as m:
-        c = cluster(X, "kmeans")
-    add("k-means, k by silhouette", m, f"k = {c.n_clusters}")
-    with measure() as m:
-        names = keyword_labels(texts, c.labels)
-    add("keyword labels (jieba + c-TF-IDF)", m)
-    with measure() as m:
-        scores = neighbourhood_scores(X, p.coords)
-    add("trustworthiness + kNN recall", m, f"sample {scores.n_scored:,}")
+        p = project(X, "umap")
+    add("UMAP second fit", m)
     if n <= 20_000:
         with measure() as m:
             S = X @ X.T
@@ -86,9 +93,9 @@ def run(n: int, rows: list, sklearn_tsne_up_to: int) -> None:
         top_k_neighbours(X, 10)
     add("top-10 neighbours blockwise", m)
     with measure() as m:
-        M, ids, sizes = cluster_similarity(X, c.labels)
+        M, ids, sizes = cluster_similarity(X, c)
         fig = cluster_heatmap(M, [names[i] for i in ids], sizes)
-        scatter = projection_scatter(p.coords, texts, labels=[names[i] for i in c.labels])
+        scatter = projection_scatter(p.coords, texts, labels=[names[i] for i in c.tolist()])
         page = standalone_html([scatter, fig], title="bench")
     add("figures + standalone HTML", m, f"{len(page.encode()) / 2**20:.1f} MB")
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .analysis import Analysis, load
     from .comparison import Comparison, compare
     from .pipeline import analyze
+    from .spec import RunSpec
 
 __all__ = [
     "Analysis",
@@ -37,6 +38,7 @@ __all__ = [
     "LLMError",
     "ModelLoadError",
     "ParameterError",
+    "RunSpec",
     "__version__",
     "analyze",
     "compare",
@@ -55,4 +57,8 @@ def __getattr__(name: str):
         from . import comparison as module
 
         return getattr(module, name)
+    if name == "RunSpec":
+        from .spec import RunSpec
+
+        return RunSpec
     raise AttributeError(f"module 'embedviz' has no attribute {name!r}")

@@ -33,9 +33,12 @@ from .cluster import REGISTRY as CLUSTERERS
 from .encoders import DEFAULT_MODEL
 from .errors import EmbedvizError
 from .inputs import TextBatch, read_path, texts_from_table
-from .pipeline import DEFAULT_METHOD
-from .project import DEFAULT_RANDOM_STATE, METHODS, REGISTRY
+from .llm import BACKENDS, DEFAULT_LLM, backend_of
+from .pipeline import analyze, encode_texts
+from .project import DEFAULT_RANDOM_STATE, METHODS
+from .project import REGISTRY as PROJECTORS
 from .shards import SHARD_ROWS
+from .spec import DEFAULT_METHOD, RunSpec
 
 EXIT_USAGE = 2
 
@@ -67,31 +70,30 @@ def load_batch(args) -> TextBatch:
     return batch
 
 
-def encode_batch(batch: TextBatch, spec: str, use_cache: bool = True):
+def cli_hooks() -> list:
+    """What the command line puts around the stages: a line when the model loads, a
+    progress bar while encoding."""
     from tqdm import tqdm
 
-    from .encoders import load_encoder
+    def hook(stage, proceed, /, **inputs):
+        if stage == "load" and isinstance(inputs["model"], str):
+            _say(f"Loading model {inputs['model']} ...")
+        if stage != "encode":
+            return proceed(**inputs)
+        with tqdm(total=len(inputs["texts"]), desc="encoding", unit="text", file=sys.stderr) as bar:
+            return proceed(**{**inputs, "progress": lambda done, total: bar.update(done - bar.n)})
 
-    _say(f"Loading model {spec} ...")
-    encoder = load_encoder(spec)
-    truncated = encoder.count_truncated(batch.texts) if encoder.max_tokens else 0
-    if truncated:
-        _say(
-            f"{truncated} texts are longer than the model's {encoder.max_tokens} tokens; "
-            "their ends are not encoded."
-        )
-    from .pipeline import encode_stage
+    return [hook]
 
-    with tqdm(total=len(batch.texts), desc="encoding", unit="text", file=sys.stderr) as bar:
-        X, hit = encode_stage(
-            batch.texts,
-            encoder,
-            progress=lambda done, total: bar.update(done - bar.n),
-            use_cache=use_cache,
-        )
-    if hit:
+
+def encode_batch(batch: TextBatch, spec: str, use_cache: bool = True):
+    """Load the model and encode the batch (or read it from the cache), saying so."""
+    encoded = encode_texts(batch.texts, spec, hooks=cli_hooks(), use_cache=use_cache)
+    for message in encoded.warnings:
+        _say(message)
+    if encoded.from_cache:
         _say("Embeddings read from the cache (these texts were encoded by this model before).")
-    return encoder, X
+    return encoded.encoder, encoded.X
 
 
 def cmd_embed(args) -> int:
@@ -157,48 +159,50 @@ def _embed_shards(args, out: Path) -> int:
     return 0
 
 
-def given_params(args) -> dict:
-    """The method and clusterer parameters the user gave on the command line (the rest keep
-    their declared defaults); a flag the chosen method does not take is an error."""
-    from .pipeline import split_params
-
+def spec_from_args(args) -> RunSpec:
+    """The run spec the flags ask for: the method and clusterer parameters given on the
+    command line (the rest at their declared defaults); a flag the chosen method does not
+    take is an error that lists those it does."""
     given = {
         name: getattr(args, name)
         for name in _param_flags()
         if getattr(args, name, None) is not None
     }
-    try:
-        split_params(args.method, args.cluster, given)
-    except EmbedvizError:
-        declared = REGISTRY[args.method].params
-        takes = ", ".join(p.flag for p in declared) or "no parameters"
-        wrong = ", ".join(
-            "--" + n.replace("_", "-") for n in given if n not in {p.name for p in declared}
-        )
-        raise CLIError(f"--method {args.method} does not take {wrong}; it takes {takes}.") from None
-    return given
+    declared = PROJECTORS[args.method].params
+    clusterer = CLUSTERERS.get(args.cluster)
+    takes = {p.name for p in declared} | {p.name for p in (clusterer.params if clusterer else ())}
+    wrong = [n for n in given if n not in takes]
+    if wrong:
+        flags = ", ".join("--" + n.replace("_", "-") for n in wrong)
+        offered = ", ".join(p.flag for p in declared) or "no parameters"
+        raise CLIError(f"--method {args.method} does not take {flags}; it takes {offered}.")
+    return RunSpec.build(
+        model=getattr(args, "model", None) or DEFAULT_MODEL,
+        method=args.method,
+        dims=args.dims,
+        cluster=args.cluster,
+        k=args.k,
+        random_state=args.random_state,
+        **given,
+    )
 
 
 def _param_flags() -> dict[str, list]:
     """Every parameter any projection or clusterer declares -> the declarations."""
     flags: dict[str, list] = {}
-    for owner in (*REGISTRY.values(), *CLUSTERERS.values()):
+    for owner in (*PROJECTORS.values(), *CLUSTERERS.values()):
         for p in owner.params:
             flags.setdefault(p.name, []).append((owner.label, p))
     return flags
 
 
 def build_analysis(args):
-    """The :class:`~embedviz.pipeline.Analysis` a plot-like command asks for: reopened from a
+    """The :class:`~embedviz.analysis.Analysis` a plot-like command asks for: reopened from a
     saved folder, or run on the input file."""
-    from tqdm import tqdm
-
-    from .pipeline import analyze
-
     saved = opened(args)
     if saved is not None:
         return saved
-    params = given_params(args)
+    spec = spec_from_args(args)
     batch = load_batch(args)
     embeddings = None
     if getattr(args, "embeddings", None):
@@ -208,37 +212,9 @@ def build_analysis(args):
         _say(f"Using the embeddings in {args.embeddings} {embeddings.shape}; nothing is encoded.")
     elif batch.vectors is not None:
         _say(f"Using the vectors of column {args.vector_column!r}; nothing is encoded.")
-    encoding = embeddings is None and batch.vectors is None
-    if encoding:
-        _say(f"Loading model {args.model} ...")
-    with tqdm(
-        total=len(batch.texts),
-        desc="encoding",
-        unit="text",
-        file=sys.stderr,
-        disable=not encoding,
-    ) as bar:
-        analysis = analyze(
-            batch,
-            embeddings=embeddings,
-            model=args.model,
-            method=args.method,
-            dims=args.dims,
-            cluster=args.cluster,
-            k=args.k,
-            random_state=args.random_state,
-            use_cache=not args.no_cache,
-            progress=lambda done, total: bar.update(done - bar.n),
-            **params,
-        )
-    if analysis.encoder is not None and analysis.encoder.max_tokens:
-        truncated = analysis.encoder.count_truncated(analysis.texts)
-        if truncated:
-            _say(
-                f"{truncated} texts are longer than the model's {analysis.encoder.max_tokens} "
-                "tokens; their ends are not encoded."
-            )
-    return analysis
+    return analyze(
+        batch, spec, embeddings=embeddings, hooks=cli_hooks(), use_cache=not args.no_cache
+    )
 
 
 @contextlib.contextmanager
@@ -390,19 +366,14 @@ def cmd_compare(args) -> int:
     try:
         comparison = compare(
             batch,
+            spec_from_args(args),
             a=sides[0],
             b=sides[1],
             pairs=pairs,
             names=(names[0], names[1]),
-            method=args.method,
-            dims=args.dims,
-            cluster=args.cluster,
-            k=args.k,
             n_neighbours=args.neighbours,
-            random_state=args.random_state,
             use_cache=not args.no_cache,
             progress=progress,
-            **given_params(args),
         )
     finally:
         for bar in bars.values():
@@ -433,17 +404,11 @@ class _Side(argparse.Action):
 
 
 def load_chat_model(args):
-    from .llm import load_llm
-
-    options = {}
-    if args.llm.startswith("transformers:"):
-        options = dict(
-            precision=args.precision,
-            trust_remote_code=args.trust_remote_code,
-            revision=args.revision,
-        )
+    """The LLM ``--llm`` names, with the options its backend declares, from their flags."""
+    backend = backend_of(args.llm)
+    options = {p.name: getattr(args, p.name, None) for p in backend.options}
     _say(f"Loading LLM {args.llm} ...")
-    return load_llm(args.llm, **options)
+    return backend.load(args.llm.strip(), **options)
 
 
 def cmd_explain(args) -> int:
@@ -688,22 +653,23 @@ def build_parser() -> argparse.ArgumentParser:
     def add_llm(p):
         p.add_argument(
             "--llm",
-            default="bundled",
-            help="bundled (default), gguf:FILE, transformers:FOLDER, openai:MODEL@URL",
+            default=DEFAULT_LLM,
+            help=f"{DEFAULT_LLM} (default), "
+            + ", ".join(b.example for b in BACKENDS.values() if b.example != DEFAULT_LLM),
         )
-        p.add_argument(
-            "--precision",
-            choices=("auto", "fp16", "int8", "int4", "fp32"),
-            default="auto",
-            help="transformers: fp16 on a GPU, fp32 on the CPU by default; int8/int4 use the "
-            "model's own quantize() (ChatGLM)",
-        )
-        p.add_argument(
-            "--trust-remote-code",
-            action="store_true",
-            help="transformers: run the model folder's own code (ChatGLM needs it)",
-        )
-        p.add_argument("--revision", help="transformers: the hub revision to pin remote code to")
+        seen = set()
+        for backend in BACKENDS.values():
+            for option in backend.options:
+                if option.name in seen:
+                    continue
+                seen.add(option.name)
+                what = f"{backend.kind}: {option.help}".replace("%", "%%")
+                if option.kind is bool:
+                    p.add_argument(option.flag, action="store_true", default=None, help=what)
+                else:
+                    p.add_argument(
+                        option.flag, choices=option.choices or None, default=None, help=what
+                    )
 
     explain = sub.add_parser(
         "explain", help="label and explain the clusters with a local LLM (INPUT may be saved)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import pipeline
-from ..analysis import OWN_EMBEDDINGS, Analysis
+from ..analysis import Analysis
 from ..errors import EmbedvizError
 from .models import models_tab
 from .panels import (
@@ -20,22 +20,14 @@ from .panels import (
 )
 from .sidebar import Settings, sidebar
 from .sources import Source, input_panel
-from .stages import (
-    background_warm_up,
-    cluster_embeddings,
-    cluster_keywords,
-    embed_texts,
-    faithfulness,
-    get_encoder,
-    project_embeddings,
-)
+from .stages import app_hook, background_warm_up
 from .state import run_key, run_state
 from .text import safe
 
 
 def run(source: Source, settings: Settings) -> tuple[Analysis, str, str]:
-    """The analysis of the user's texts with the sidebar's settings, stage by stage through
-    the caches; and the keys of its view and of its clusters."""
+    """The analysis of the user's texts with the sidebar's settings (the pipeline's stages
+    through the app's caches); and the keys of its view and of its clusters."""
     batch = source.batch
     st.info(batch.summary())
     for note in batch.notes:
@@ -43,66 +35,26 @@ def run(source: Source, settings: Settings) -> tuple[Analysis, str, str]:
     if not batch.texts:
         st.warning("There are no texts to show. Paste at least one sentence, one per line.")
         st.stop()
-
-    encoder = None
-    if source.embeddings is not None or batch.vectors is not None:
-        X = pipeline.batch_vectors(batch, source.embeddings)
+    own = source.embeddings is not None or batch.vectors is not None
+    spec = settings.spec
+    analysis = pipeline.analyze(
+        batch,
+        spec.replace(model=pipeline.OWN_EMBEDDINGS) if own else spec,
+        embeddings=source.embeddings,
+        hooks=[app_hook],
+    )
+    if own:
         where = source.embeddings_name or f"column {st.session_state.get('vector_column')}"
-        model, model_name = OWN_EMBEDDINGS, OWN_EMBEDDINGS
         st.caption(
-            f"Embeddings: your own from {safe(where)} ({X.shape[0]:,} x {X.shape[1]}); nothing "
-            "is encoded, so search is off (embedviz does not have the model that made them)."
+            f"Embeddings: your own from {safe(where)} ({analysis.n_texts:,} x "
+            f"{analysis.embeddings.shape[1]}); nothing is encoded, so search is off "
+            "(embedviz does not have the model that made them)."
         )
     else:
-        with st.spinner(f"Loading model {safe(settings.model)} …"):
-            encoder = get_encoder(settings.model)
-        model, model_name = settings.model, encoder.name
-        st.caption(f"Model: {safe(encoder.name)} on {encoder.device}.")
-        if encoder.max_tokens:
-            truncated = encoder.count_truncated(batch.texts)
-            if truncated:
-                st.warning(
-                    f"{truncated} texts are longer than the model's {encoder.max_tokens} "
-                    "tokens; only their beginnings are encoded."
-                )
-        X = embed_texts(settings.model, tuple(batch.texts))
-
-    if settings.method == "umap":
-        # The user's fit needs the compiled code: wait for the warm-up rather than compile twice.
-        warming = background_warm_up()
-        if warming.is_alive():
-            with st.spinner("UMAP's code is compiling (once per server start, about 10 s) …"):
-                warming.join()
-    params = tuple(sorted({**settings.params, "random_state": settings.random_state}.items()))
-    with st.spinner(f"Projecting with {settings.method} …"):
-        projection = project_embeddings(X, settings.method, settings.dims, params)
-    cluster_params = tuple(sorted(settings.cluster_params.items()))
-    with st.spinner(f"Clustering with {settings.cluster} …"):
-        clustering = cluster_embeddings(
-            X, settings.cluster, settings.k, cluster_params, settings.random_state
-        )
-    keywords = cluster_keywords(tuple(batch.texts), clustering, X)
-    scores = faithfulness(X, projection.coords)
-    analysis = pipeline.assemble(
-        batch,
-        X,
-        projection,
-        clustering,
-        keywords,
-        scores,
-        model=model,
-        model_name=model_name,
-        dims=settings.dims,
-        k=settings.k,
-        cluster_params=dict(cluster_params),
-        own_embeddings=encoder is None,
-        encoder=encoder,
-    )
-    data = (model, batch.texts, batch.labels, X if encoder is None else None)
-    cluster_key = run_key(
-        *data, settings.cluster, settings.k, cluster_params, settings.random_state
-    )
-    view_key = run_key(cluster_key, settings.method, settings.dims, params)
+        st.caption(f"Model: {safe(analysis.encoder.name)} on {analysis.encoder.device}.")
+    data = (analysis.spec.model, batch.texts, batch.labels, analysis.embeddings if own else None)
+    cluster_key = run_key(*data, spec.cluster, spec.k, spec.clustering, spec.random_state)
+    view_key = run_key(cluster_key, spec.method, spec.dims, spec.projection)
     return analysis, view_key, cluster_key
 
 
@@ -121,7 +73,7 @@ def main() -> None:
             view_key = cluster_key = run_key("saved", analysis.texts, analysis.coords)
             st.info(
                 f"Reopened a saved analysis of {analysis.n_texts:,} texts "
-                f"({safe(analysis.source)}): model {safe(analysis.params['model'])}, "
+                f"({safe(analysis.source)}): model {safe(analysis.spec.model)}, "
                 f"{analysis.method_label} {analysis.dims}-D, {safe(analysis.cluster_summary)} "
                 "The sidebar's model, projection and clusters apply to new texts, not to this one."
             )

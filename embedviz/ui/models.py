@@ -13,7 +13,7 @@ from ..errors import EmbedvizError
 from ..settings import operator_models
 from .panels import show_table
 from .sidebar import OTHER_MODEL, server_is_local
-from .stages import embed_texts, get_encoder
+from .stages import app_hook
 from .state import run_key, run_state
 from .text import safe
 
@@ -28,7 +28,7 @@ def offered_models(a_spec: str) -> dict[str, str]:
 
 
 def pick_model_b(a: Analysis) -> str | None:
-    offered = offered_models(a.params["model"])
+    offered = offered_models(a.spec.model)
     local = server_is_local()
     choices = [*offered, OTHER_MODEL] if local else list(offered)
     choice = st.selectbox(
@@ -84,11 +84,8 @@ def models_tab(a: Analysis, view_key: str) -> None:
 
 
 def compare_with(a: Analysis, spec: str, twin_column: str) -> Comparison:
-    with st.spinner(f"Loading model {safe(spec)} …"):
-        encoder = get_encoder(spec)
-    X = embed_texts(spec, tuple(a.texts))
-    with st.spinner("Projecting and clustering B's embeddings …"):
-        b = run_like(a, X, spec, encoder.name)
+    # B's run is A's spec with B's model, through the page's caches and spinners.
+    b = run_like(a, spec, hooks=[app_hook])
     pairs = None
     if twin_column != NO_TWINS:
         pairs = [

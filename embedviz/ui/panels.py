@@ -10,19 +10,20 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ..analysis import MAX_HEATMAP_TEXTS, Analysis, SearchResult
-from ..cluster import NOISE, representatives
-from ..codegen import revise_script, run_script
+from ..analysis import (
+    LABEL_POINTS_UP_TO,
+    MAX_HEATMAP_TEXTS,
+    POINT_LABELS_AT_MOST,
+    Analysis,
+    csv_bytes,
+    is_lean,
+)
+from ..codegen import describe_isolation, isolation, revise_script, run_script
 from ..errors import EmbedvizError
-from ..explain import explain_analysis
-from ..figures.scatter import LABEL_POINTS_UP_TO, POINT_LABELS_AT_MOST, is_lean
-from ..keywords import keyword_labels
-from ..llm.llamacpp import INSTALL_HINT
-from ..project import METHOD_NAMES, METHODS
-from ..sandbox import describe_isolation, isolation
-from ..similarity import pair_cosine, pair_frame, pairs_above
+from ..llm import INSTALL_HINT
+from ..spec import PROJECTORS
 from .lean_map import lean_map
-from .stages import faithfulness, get_llm, project_embeddings
+from .stages import faithfulness, get_llm, project_with
 from .state import run_state
 from .text import safe
 
@@ -69,7 +70,7 @@ def map_panel(analysis: Analysis, view_key: str) -> None:
         key="query",
     ).strip()
     top_k = k_col.number_input("Top k", 1, 1000, 10, key="top_k")
-    found: SearchResult | None = None
+    found = None
     if query:
         try:
             found = analysis.search(query, top_k=int(top_k))
@@ -188,7 +189,7 @@ def filter_panel(analysis: Analysis, key: str) -> Analysis:
     """Filters by any input column, the label and the cluster: categorical columns by the
     values picked, numeric ones by a range. Returns the run narrowed to the texts that pass
     (the map, the heatmap, the tables and the downloads then show those)."""
-    columns = filter_columns(analysis)
+    columns = analysis.filter_columns()
     if not columns:
         return analysis
     # Keyed, so the page's reruns (a column picked, a value picked) keep it open: unkeyed, the
@@ -230,20 +231,6 @@ def filter_panel(analysis: Analysis, key: str) -> Analysis:
         safe(f"Showing the {positions.size:,} of {analysis.n_texts:,} texts that pass the {what}.")
     )
     return analysis.subset(positions.tolist(), what)
-
-
-def filter_columns(analysis: Analysis) -> dict[str, list]:
-    """What the texts can be filtered by: the input's other columns, the label, the cluster."""
-    columns = {name: list(values) for name, values in analysis.columns.items()}
-    if analysis.labels is not None:
-        columns.setdefault(analysis.label_name, list(analysis.labels))
-    if analysis.clustered:
-        names = analysis.cluster_names
-        columns["cluster"] = [
-            f"{c} · {names.get(c, '')}" if c != NOISE else "noise"
-            for c in analysis.clusters.tolist()
-        ]
-    return columns
 
 
 def _numbers(values) -> np.ndarray | None:
@@ -314,7 +301,7 @@ def compare_two_texts(analysis: Analysis, shown: list[int], view_key: str) -> No
         )
         a_col.text(analysis.texts[a])
         b_col.text(analysis.texts[b])
-        st.metric("cosine", f"{pair_cosine(analysis.embeddings, a, b):.3f}")
+        st.metric("cosine", f"{analysis.cosine(a, b):.3f}")
 
 
 # ---------------------------------------------------------------- tabs
@@ -326,38 +313,22 @@ def clusters_tab(analysis: Analysis) -> None:
     if not analysis.clustered:
         st.write("Pick a clustering in the sidebar to group the texts.")
         return
-    reps = representatives(analysis.embeddings, analysis.clusters, n=3)
-    names = analysis.cluster_names
-    sizes = analysis.cluster_sizes()
-    ids = sorted(names, key=lambda c: (c == NOISE, c))
-    table = {
-        "cluster": ids,
-        "name": [names[c] for c in ids],
-        "keywords": [analysis.keywords.get(c, "") for c in ids],
-        "texts": [sizes.get(c, 0) for c in ids],
-        "closest to the centre": [" / ".join(analysis.texts[i] for i in reps[c]) for c in ids],
-    }
-    if analysis.explanations:
-        table["explanation (LLM)"] = [analysis.explanations.get(c, "") for c in ids]
+    table = analysis.cluster_table()
     st.dataframe(table, hide_index=True, key="cluster_table")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def pair_table(X: np.ndarray, texts: tuple[str, ...], rows: tuple[int, ...]):
-    """Pairs by descending cosine, at most MAX_PAIRS, numbered by input row."""
-    from ..similarity import cosine_matrix
-
-    pairs = pair_frame(cosine_matrix(X), list(texts), k=MAX_PAIRS)
-    index = np.asarray(rows)
-    pairs = pairs.assign(row_a=index[pairs["i"]], row_b=index[pairs["j"]])
-    return pairs[["rank", "row_a", "text_a", "row_b", "text_b", "cosine"]]
+def pair_table(X: np.ndarray, texts: tuple[str, ...], rows: tuple[int, ...], _analysis: Analysis):
+    """Pairs by descending cosine, at most MAX_PAIRS, numbered by input row (cached by the
+    embeddings, texts and rows: the analysis itself is made anew on each rerun)."""
+    return _analysis.top_pairs(MAX_PAIRS)
 
 
 def all_pairs(analysis: Analysis):
     """The most similar pairs for the table and the CSV, up to MAX_HEATMAP_TEXTS texts."""
     if not 1 < analysis.n_texts <= MAX_HEATMAP_TEXTS:
         return None
-    return pair_table(analysis.embeddings, tuple(analysis.texts), tuple(analysis.rows))
+    return pair_table(analysis.embeddings, tuple(analysis.texts), tuple(analysis.rows), analysis)
 
 
 @st.fragment
@@ -379,23 +350,20 @@ def pairs_tab(analysis: Analysis) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def near_duplicates(X: np.ndarray, threshold: float, texts: tuple[str, ...], rows: tuple):
-    from ..export import named_pairs
-
-    pairs, total = pairs_above(X, threshold, limit=MAX_PAIRS)
-    return named_pairs(pairs, texts, rows), total
+def near_duplicates(
+    X: np.ndarray, threshold: float, texts: tuple[str, ...], rows: tuple, _analysis: Analysis
+):
+    return _analysis.pairs_above(threshold, MAX_PAIRS)
 
 
 @st.fragment
 def duplicates_tab(analysis: Analysis) -> None:
     """Every pair above a threshold the user slides, counted, with its CSV."""
-    from ..export import csv_bytes
-
     threshold = st.slider(
         "List every pair with cosine at least", 0.50, 1.00, 0.90, 0.01, key="dup_threshold"
     )
     dups, total = near_duplicates(
-        analysis.embeddings, threshold, tuple(analysis.texts), tuple(analysis.rows)
+        analysis.embeddings, threshold, tuple(analysis.texts), tuple(analysis.rows), analysis
     )
     exact = int(np.sum(dups["cosine"] >= 0.9999)) if len(dups) else 0
     message = (
@@ -425,11 +393,11 @@ def compare_tab(analysis: Analysis) -> None:
     if not st.toggle("Draw every projection side by side with its scores", key="compare"):
         return
     colour_by = current_colour(analysis)
-    seed = (("random_state", analysis.params["random_state"]),)
     columns = st.columns(2)
-    for k, method in enumerate(METHODS):
-        with st.spinner(f"{METHOD_NAMES[method]} …"):
-            p = project_embeddings(analysis.embeddings, method, 2, seed)
+    for k, method in enumerate(PROJECTORS):
+        spec = analysis.spec.replace(method=method, dims=2)
+        with st.spinner(f"{spec.method_label} …"):
+            p = project_with(analysis.embeddings, spec)
             fig = analysis.compare_figure(p, faithfulness(analysis.embeddings, p.coords), colour_by)
         columns[k % len(columns)].plotly_chart(fig, theme=None, key=f"compare_{method}")
 
@@ -471,7 +439,7 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
     if selection:
         what = f"the {len(selection)} selected texts against the rest"
     elif analysis.clustered:
-        what = f"the {len(set(analysis.clusters.tolist()) - {NOISE})} clusters"
+        what = f"the {sum(1 for c in analysis.cluster_sizes() if c >= 0)} clusters"
     else:
         what = ""
     if not what:
@@ -485,20 +453,7 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
                 def show(text):
                     live.code(text[-1500:], language="json")
 
-                if selection:
-                    groups = np.where(np.isin(np.arange(analysis.n_texts), selection), 0, 1)
-                    from ..explain import explain_clusters
-
-                    found = explain_clusters(
-                        llm,
-                        analysis.texts,
-                        analysis.embeddings,
-                        groups,
-                        keyword_labels(analysis.texts, groups),
-                        on_text=show,
-                    )
-                else:
-                    _, found = explain_analysis(llm, analysis, on_text=show)
+                _, found = analysis.explain(llm, selection, on_text=show)
                 live.empty()
                 status.update(label=f"{llm.name} answered", state="complete")
         except (EmbedvizError, ImportError) as err:
@@ -646,8 +601,6 @@ def show_run(result) -> None:
 def downloads(analysis: Analysis, view_key: str) -> None:
     """The figures as HTML, the points as CSV, the pairs, and the whole analysis as a zip
     that "Open a saved analysis" (or ``embedviz.load``) reopens."""
-    from ..export import csv_bytes
-
     st.subheader("Download")
     state = run_state(view_key)
     name = f"embedviz_{analysis.method}_{analysis.dims}d"

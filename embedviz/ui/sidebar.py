@@ -3,61 +3,53 @@ loop over the registries, so a new method brings its own controls."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import streamlit as st
 
-from ..cluster import CLUSTER_METHODS, CLUSTER_NAMES, K
-from ..cluster import REGISTRY as CLUSTERERS
 from ..encoders import DEFAULT_MODEL, KNOWN_MODELS
-from ..params import Param
-from ..project import DEFAULT_RANDOM_STATE, METHOD_NAMES, METHODS, REGISTRY
+from ..llm import BACKENDS
 from ..settings import is_loopback, operator_llm, operator_models
+from ..spec import CLUSTERERS, DEFAULT_RANDOM_STATE, PROJECTORS, K, RunSpec
 from .text import safe
 
 OTHER_MODEL = "Other: hub name or folder"
-
-# Short enough for the sidebar's select box; the help text says the rest.
-LLM_CHOICES = {
-    "none": "None",
-    "bundled": "Bundled Qwen2.5 1.5B (CPU)",
-    "transformers": "ChatGLM / HF folder",
-    "openai": "OpenAI-compatible server",
-}
-LLM_HELP = (
-    "None: the app works fully without an LLM. Bundled: Qwen2.5-Coder-1.5B through "
-    "llama.cpp on the CPU, offline. ChatGLM / HF folder: ChatGLM-6B (int4/int8/fp16) or any "
-    "chat model through transformers. OpenAI-compatible server: vLLM, Ollama, ChatGLM3's API."
-)
+NO_LLM = "none"
 
 
 @dataclass
 class Settings:
-    """What the sidebar asks for."""
+    """What the sidebar asks for: the run, and the LLM (None: no LLM)."""
 
-    model: str
-    method: str
-    dims: int
-    params: dict
-    random_state: int
-    cluster: str
-    k: int | None
-    cluster_params: dict = field(default_factory=dict)
+    spec: RunSpec
     llm: str | None = None
     llm_options: tuple = ()
 
 
-def param_widget(param: Param, owner: str, container=st.sidebar):
-    """A slider for a declared parameter, keyed by its owner (UMAP's and PaCMAP's
-    n_neighbors differ in default)."""
+def param_widget(param, owner: str, container=st.sidebar, key: str | None = None, **fmt):
+    """The widget for a declared :class:`~embedviz.params.Param`, keyed by its owner (UMAP's
+    and PaCMAP's n_neighbors differ in default): a slider for a number, a select box for a
+    choice, a checkbox for a switch, a text box for text."""
+    key = key or f"{owner}_{param.name}"
+    label = (param.label or param.name).format(**fmt) if fmt else (param.label or param.name)
+    if param.choices:
+        return container.selectbox(label, param.choices, key=key, help=param.help or None)
+    if param.kind is bool:
+        return container.checkbox(label, value=param.default, key=key, help=param.help or None)
+    if param.kind is str:
+        placeholder = param.help.removeprefix("e.g. ") if param.help.startswith("e.g.") else None
+        value = container.text_input(
+            label, param.default, key=key, placeholder=placeholder, help=param.help or None
+        )
+        return value.strip()
     low, high, step = param.ui or (param.low or 0, param.high or 100, 1)
     return container.slider(
-        param.name,
+        label,
         param.kind(low),
         param.kind(high),
         param.kind(param.default),
         param.kind(step),
-        key=f"{owner}_{param.name}",
+        key=key,
         help=param.help,
     )
 
@@ -100,12 +92,16 @@ def sidebar() -> Settings:
 
     st.sidebar.header("Projection")
     method = st.sidebar.radio(
-        "Method", METHODS, format_func=METHOD_NAMES.get, key="method", horizontal=True
+        "Method",
+        list(PROJECTORS),
+        format_func=lambda m: PROJECTORS[m].label,
+        key="method",
+        horizontal=True,
     )
     dims = st.sidebar.radio(
         "Dimensions", (2, 3), format_func=lambda d: f"{d}-D", key="dims", horizontal=True
     )
-    declared = REGISTRY[method].params
+    declared = PROJECTORS[method].params
     params: dict = {}
     with st.sidebar.expander("Parameters", expanded=bool(declared)):
         for param in declared:
@@ -121,10 +117,11 @@ def sidebar() -> Settings:
         )
 
     st.sidebar.header("Clusters")
+    choices = [*CLUSTERERS, "none"]
     cluster = st.sidebar.selectbox(
         "Clustering (on the embeddings, not the map)",
-        CLUSTER_METHODS,
-        format_func=CLUSTER_NAMES.get,
+        choices,
+        format_func=lambda c: CLUSTERERS[c].label if c in CLUSTERERS else "No clustering",
         key="cluster_method",
     )
     k = None
@@ -137,27 +134,27 @@ def sidebar() -> Settings:
         for param in CLUSTERERS[cluster].params:
             cluster_params[param.name] = param_widget(param, cluster)
     llm, llm_options = llm_sidebar(local)
-    return Settings(
+    run = RunSpec(
         model=spec,
         method=method,
         dims=dims,
-        params=params,
-        random_state=random_state,
+        projection=params,
         cluster=cluster,
         k=k,
-        cluster_params=cluster_params,
-        llm=llm,
-        llm_options=llm_options,
+        clustering=cluster_params,
+        random_state=random_state,
     )
+    return Settings(spec=run, llm=llm, llm_options=llm_options)
 
 
 def llm_sidebar(local: bool = True) -> tuple[str | None, tuple]:
-    """The LLM the user picked, as (spec, options), or (None, ()) for none. Backends whose
-    address or folder is typed in the page are offered only on a local server; the
-    operator's LLM (EMBEDVIZ_LLM) is offered everywhere."""
+    """The LLM the user picked, as (spec, options), or (None, ()) for none. Each registered
+    backend brings its own fields and options; those that read a typed folder or address
+    are offered only on a local server; the operator's LLM (EMBEDVIZ_LLM) everywhere."""
     st.sidebar.header("Local LLM")
     operator_spec, operator_options = operator_llm()
-    choices = dict(LLM_CHOICES) if local else {k: LLM_CHOICES[k] for k in ("none", "bundled")}
+    choices = {NO_LLM: "None"}
+    choices.update({k: b.label for k, b in BACKENDS.items() if local or not b.typed})
     if operator_spec:
         choices["operator"] = f"The operator's: {operator_spec}"
     choice = st.sidebar.selectbox(
@@ -165,55 +162,33 @@ def llm_sidebar(local: bool = True) -> tuple[str | None, tuple]:
         list(choices),
         format_func=choices.get,
         key="llm_backend",
-        help=LLM_HELP,
+        help="None: the app works fully without an LLM. "
+        + " ".join(f"{b.label}: {b.help}" for b in BACKENDS.values()),
     )
     if choice == "operator":
         return operator_spec, operator_options
-    if choice == "bundled":
-        from ..llm import llamacpp
-
-        if not llamacpp.installed():
-            # Offered but not installed: say how, and keep the LLM's buttons off.
-            st.sidebar.warning(f"The bundled LLM is not installed here: {llamacpp.INSTALL_HINT}")
-            return None, ()
-        return "bundled", ()
-    if choice == "openai":
-        url = st.sidebar.text_input("Base URL", "http://127.0.0.1:8000/v1", key="llm_url")
-        model = st.sidebar.text_input("Model name", "chatglm3-6b", key="llm_model")
-        return f"openai:{model.strip()}@{url.strip()}", ()
-    if choice == "transformers":
-        path = st.sidebar.text_input(
-            "Folder or hub name",
-            key="llm_path",
-            placeholder=r"D:\models\chatglm-6b-int4 or THUDM/chatglm-6b",
-        ).strip()
-        precision = st.sidebar.selectbox(
-            "Precision",
-            ("auto", "fp16", "int8", "int4", "fp32"),
-            key="llm_precision",
-            help="auto: fp16 on a GPU, fp32 on the CPU. int8/int4 use ChatGLM's quantize(). "
-            "ChatGLM-6B needs about 13 / 8 / 5.5 GB of GPU memory at fp16 / int8 / int4.",
-        )
-        revision = st.sidebar.text_input("Revision (hub only)", key="llm_revision").strip()
-        if not path:
-            return None, ()
-        from ..llm.transformers_chat import code_fingerprint
-
-        fingerprint = code_fingerprint(path)
-        code_id = fingerprint[:12] if fingerprint else f"revision {revision or 'as on disk'}"
-        # The tick is keyed by the folder and its code: another folder, or changed files,
-        # start unticked.
-        trust = st.sidebar.checkbox(
-            f"Run this model's own code ({safe(code_id)})",
-            key=f"llm_trust_{path}_{revision}_{fingerprint}",
-            help="ChatGLM ships its model as Python files in its folder; tick only for code "
-            "you have read and trust. The approval holds for these files as they are now.",
-        )
-        options = (
-            ("precision", precision),
-            ("revision", revision or None),
-            ("trust_remote_code", trust),
-            ("code_sha256", fingerprint if trust else None),
-        )
-        return f"transformers:{path}", options
-    return None, ()
+    if choice == NO_LLM:
+        return None, ()
+    backend = BACKENDS[choice]
+    hint = backend.missing()
+    if hint:
+        # Offered but not installed: say how, and keep the LLM's buttons off.
+        st.sidebar.warning(f"{backend.label} is not installed here: {hint}")
+        return None, ()
+    values = {f.name: param_widget(f, "llm", key=f"llm_{f.name}") for f in backend.fields}
+    spec = backend.spec_from(values)
+    if spec is None:
+        return None, ()
+    fingerprint = backend.fingerprint(values)
+    code = fingerprint[:12] if fingerprint else "as on disk"
+    options = {}
+    for option in backend.options:
+        # A switch is keyed by what it allows (the folder and its code): another folder, or
+        # changed files, start unticked.
+        key = f"llm_{option.name}"
+        if option.kind is bool:
+            key += f"_{spec}_{fingerprint}"
+        options[option.name] = param_widget(option, choice, key=key, code=safe(code))
+    if options.get("trust_remote_code"):
+        options["code_sha256"] = fingerprint
+    return spec, tuple((k, v if v != "" else None) for k, v in options.items())

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from ..analysis import load_zip
 from ..inputs import (
     TextBatch,
     guess_text_column,
@@ -17,6 +18,7 @@ from ..inputs import (
     texts_from_lines,
     texts_from_table,
 )
+from ..pipeline import read_npy
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SEED_TEXTS = "如何更换花呗绑定银行卡\n花呗更改绑定银行卡\n如何办理银行卡\n哈里路大旋风"
@@ -83,8 +85,6 @@ def table_batch(data: bytes, name: str) -> TextBatch:
 
 def own_embeddings() -> tuple[np.ndarray | None, str | None]:
     """A .npy the user uploads next to the texts: one row per text, in input order."""
-    from ..vectors import read_npy
-
     with st.expander("Bring your own embeddings (.npy)", key="own_embeddings_open"):
         upload = st.file_uploader(
             "An (n_texts, dim) array saved with numpy.save, rows in the texts' order; "
@@ -139,6 +139,4 @@ def input_panel() -> Source:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def open_saved(data: bytes):
-    from ..analysis import load_zip
-
     return load_zip(data)
