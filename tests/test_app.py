@@ -341,7 +341,7 @@ def test_every_registered_method_brings_its_own_controls_and_draws():
         sliders = {s.key for s in at.sidebar.slider}
         assert {f"{name}_{p.name}" for p in cls.params} <= sliders, name
         assert figures(at)[0]["layout"]["title"]["text"].startswith(f"{cls.label} 2-D map")
-        assert at.session_state["embedviz_analysis"].params["method"] == name
+        assert at.session_state["embedviz_analysis"].spec.method == name
 
 
 def test_pacmap_parameters_reach_the_map():
@@ -351,7 +351,7 @@ def test_pacmap_parameters_reach_the_map():
     at.sidebar.radio(key="method").set_value("pacmap").run()
     at.sidebar.slider(key="pacmap_n_neighbors").set_value(5).run()
     assert not at.exception
-    used = at.session_state["embedviz_analysis"].params["projection"]
+    used = at.session_state["embedviz_analysis"].projection_params
     assert used["n_neighbors"] == 5 and used["MN_ratio"] == 0.5
 
 

@@ -216,7 +216,7 @@ def test_plot_saves_and_redraws_a_saved_analysis(tmp_path, cli):
     a = ev.load(saved)
     frame = __import__("pandas").read_csv(tmp_path / "b.csv", encoding="utf-8-sig")
     np.testing.assert_allclose(frame[["x", "y"]].to_numpy(), a.coords, atol=1e-4)
-    assert a.params["method"] == "pacmap" and list(frame["topic"])[:1] == ["支付"]
+    assert a.spec.method == "pacmap" and list(frame["topic"])[:1] == ["支付"]
 
 
 def test_own_embeddings_from_npy_and_from_a_vector_column(tmp_path, use_encoder, cli):
@@ -265,7 +265,7 @@ def test_own_embeddings_from_npy_and_from_a_vector_column(tmp_path, use_encoder,
     for s in saved:
         np.testing.assert_allclose(s.embeddings, X, atol=1e-6)
         np.testing.assert_allclose(s.coords, saved[0].coords, atol=1e-5)
-        assert s.params["model"] == "your embeddings"
+        assert s.spec.model == "your embeddings"
 
 
 def test_mismatched_own_embeddings_exit_2_with_the_fix(tmp_path, cli):

