@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,28 +49,41 @@ def load_embeddings(
     model_key: str, texts: Sequence[str], dim: int | None = None
 ) -> np.ndarray | None:
     """The cached embeddings of these texts, or None. An entry that is not what this model
-    makes (another shape or dtype, NaN or infinity: a corrupted or planted file) is deleted
-    and reported, so the texts are encoded again."""
+    could have made is a miss: it is deleted and reported, and the texts are encoded again
+    (and the entry replaced). Wrong are: an empty, truncated or unreadable file; another
+    shape or dtype; NaN or infinity; a text whose vector is all zeros (no model maps a
+    non-empty text to nothing; a file of zeros would make every cosine 0); different texts
+    with one and the same vector; a folder where the file should be."""
     path = cache_dir() / "embeddings" / f"{embeddings_key(model_key, texts)}.npy"
+    if path.is_dir():
+        return _discard(path, "a folder, not a file")
     if not path.is_file():
         return None
     try:
         X = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        return _discard(path, f"unreadable ({err})")
+    except (OSError, ValueError, EOFError) as err:  # EOFError: an empty or cut file
+        return _discard(path, f"unreadable ({type(err).__name__}: {err})")
     if X.dtype != np.float32 or X.ndim != 2 or X.shape[0] != len(texts):
         return _discard(path, f"{X.dtype} array of shape {X.shape} for {len(texts)} texts")
     if dim is not None and X.shape[1] != dim:
         return _discard(path, f"{X.shape[1]} dimensions where the model makes {dim}")
     if not np.isfinite(X).all():
         return _discard(path, "NaN or infinity in it")
+    zero = ~X.any(axis=1)
+    if zero.any():
+        return _discard(path, f"{int(zero.sum()):,} of its {len(X):,} vectors all zeros")
+    if len(X) > 1 and len(set(texts)) > 1 and not (X[0] != X).any():
+        return _discard(path, "one vector for every text")
     return X
 
 
 def _discard(path: Path, why: str) -> None:
     log.warning("embedding cache entry %s is wrong (%s); encoding again", path.name, why)
     with contextlib.suppress(OSError):
-        path.unlink()
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
     return None
 
 
@@ -77,14 +91,21 @@ def save_embeddings(model_key: str, texts: Sequence[str], X: np.ndarray) -> Path
     """Save; a cache that cannot be written (read-only home, full disk) is logged, not fatal."""
     folder = cache_dir() / "embeddings"
     path = folder / f"{embeddings_key(model_key, texts)}.npy"
+    tmp = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as tmp:
-            np.save(tmp, np.asarray(X, dtype=np.float32), allow_pickle=False)
-        os.replace(tmp.name, path)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as file:
+            tmp = Path(file.name)
+            np.save(file, np.asarray(X, dtype=np.float32), allow_pickle=False)
+        os.replace(tmp, path)
+        tmp = None
     except OSError as err:
         log.warning("could not write the embedding cache %s: %s", path, err)
         return None
+    finally:
+        if tmp is not None:  # never leave a half-written or unplaced temporary behind
+            with contextlib.suppress(OSError):
+                tmp.unlink()
     return path
 
 

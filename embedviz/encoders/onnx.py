@@ -20,7 +20,7 @@ import numpy as np
 
 from .._system import cpu_cores
 from ._base import Encoder, ModelLoadError, register
-from .hf import folder_fingerprint, resolve_model_location
+from .hf import _load_failure, _own_code, folder_fingerprint, resolve_model_location
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,9 @@ def export_onnx(location: str, out: Path) -> Path:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(location)
-    model = AutoModel.from_pretrained(location).eval()
+    # Never a folder's own code, and never asked about it (see hf.sentence_model).
+    tokenizer = AutoTokenizer.from_pretrained(location, trust_remote_code=False)
+    model = AutoModel.from_pretrained(location, trust_remote_code=False).eval()
 
     class LastHidden(torch.nn.Module):
         def __init__(self, model):
@@ -136,6 +137,12 @@ class OnnxEncoder(Encoder):
         from ..cache import cache_dir
 
         location = resolve_model_location(name_or_path)
+        code = _own_code(location)
+        if code:
+            raise ModelLoadError(
+                f"{name_or_path} runs its own Python code ({', '.join(code)}); the ONNX path "
+                "does not run it. Use 'text2vec:' with --model-trust-remote-code after reading it."
+            )
         self.location = location
         key = hashlib.sha256(folder_fingerprint(location).encode()).hexdigest()[:16]
         folder = cache_dir() / "onnx" / f"{Path(location).name}-{key}"
@@ -154,12 +161,14 @@ class OnnxEncoder(Encoder):
                 f"Could not export {name_or_path!r} to ONNX: {err}. Use the torch path "
                 f"'text2vec:{name_or_path}' instead."
             ) from err
+        except Exception as err:  # transformers and torch raise many kinds; say it once
+            raise ModelLoadError(_load_failure(name_or_path, err)) from err
         options = ort.SessionOptions()
         options.intra_op_num_threads = cpu_cores()
         self._session = ort.InferenceSession(
             str(model_file), options, providers=["CPUExecutionProvider"]
         )
-        self._tokenizer = AutoTokenizer.from_pretrained(location)
+        self._tokenizer = AutoTokenizer.from_pretrained(location, trust_remote_code=False)
         self.int8 = int8
         self.max_tokens = max_seq_length
         self.spec = spec or f"{'onnx-int8' if int8 else 'onnx'}:{name_or_path}"

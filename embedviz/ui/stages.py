@@ -18,12 +18,13 @@ import streamlit as st
 from .. import pipeline
 from ..llm import load_llm
 from ..spec import RunSpec
+from .text import safe
 
 
 @st.cache_resource(show_spinner=False)
-def get_encoder(spec: str):
+def get_encoder(spec: str, options: tuple = ()):
     """One model per process, shared by every session (encoders are read-only)."""
-    return pipeline.run_stage("load", model=spec)
+    return pipeline.run_stage("load", model=spec, options=dict(options))
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -79,8 +80,8 @@ def app_hook(stage: str, proceed, /, **inputs):
         model = inputs["model"]
         if not isinstance(model, str):
             return proceed(**inputs)
-        with st.spinner(f"Loading model {model} …"):
-            return get_encoder(model)
+        with st.spinner(f"Loading model {safe(model)} …"):
+            return get_encoder(model, tuple(sorted(inputs.get("options", {}).items())))
     if stage == "encode":
         texts = tuple(inputs["texts"])
         return _encoded(inputs["encoder"].cache_key or "", texts, proceed, inputs)
