@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .comparison import Comparison, compare
     from .pipeline import analyze
     from .spec import RunSpec
+    from .sts import sts
 
 __all__ = [
     "Analysis",
@@ -44,6 +45,7 @@ __all__ = [
     "compare",
     "load",
     "load_zip",
+    "sts",
 ]
 
 
@@ -57,6 +59,10 @@ def __getattr__(name: str):
         from . import comparison as module
 
         return getattr(module, name)
+    if name == "sts":
+        from .sts import sts
+
+        return sts
     if name == "RunSpec":
         from .spec import RunSpec
 

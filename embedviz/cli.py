@@ -11,6 +11,8 @@
     embedviz compare INPUT (--model A | --embeddings A.npy) (--model B | --embeddings B.npy)
                      [--label-column COL] [--twin-column COL] [--out FILE.html]
                      [--pairs-csv FILE]
+    embedviz models
+    embedviz sts PAIRS [--model A --model B ...] [--columns TEXT_A TEXT_B SCORE]
     embedviz doctor
     embedviz bench-llm [--llm SPEC]
 
@@ -31,6 +33,7 @@ import numpy as np
 from .cluster import CLUSTER_METHODS
 from .cluster import REGISTRY as CLUSTERERS
 from .encoders import DEFAULT_MODEL
+from .encoders import REGISTRY as ENCODERS
 from .errors import EmbedvizError
 from .inputs import TextBatch, read_path, texts_from_table
 from .llm import BACKENDS, DEFAULT_LLM, backend_of
@@ -86,9 +89,28 @@ def cli_hooks() -> list:
     return [hook]
 
 
-def encode_batch(batch: TextBatch, spec: str, use_cache: bool = True):
+def model_options(args) -> dict:
+    """The encoder options given as ``--model-...`` flags (those of any encoder kind)."""
+    return {
+        p.name: getattr(args, f"model_{p.name}")
+        for p in _model_option_params()
+        if getattr(args, f"model_{p.name}", None) is not None
+    }
+
+
+def _model_option_params() -> list:
+    seen: dict[str, object] = {}
+    for kind in ENCODERS.values():
+        for p in kind.options:
+            seen.setdefault(p.name, p)
+    return list(seen.values())
+
+
+def encode_batch(batch: TextBatch, spec: str, use_cache: bool = True, options=None):
     """Load the model and encode the batch (or read it from the cache), saying so."""
-    encoded = encode_texts(batch.texts, spec, hooks=cli_hooks(), use_cache=use_cache)
+    encoded = encode_texts(
+        batch.texts, spec, options=options, hooks=cli_hooks(), use_cache=use_cache
+    )
     for message in encoded.warnings:
         _say(message)
     if encoded.from_cache:
@@ -101,7 +123,7 @@ def cmd_embed(args) -> int:
     if args.engine == "ray" or out.suffix.lower() != ".npy":
         return _embed_shards(args, out)
     batch = load_batch(args)
-    _, X = encode_batch(batch, args.model, not args.no_cache)
+    _, X = encode_batch(batch, args.model, not args.no_cache, model_options(args))
     out = Path(args.out)
     with all_or_none() as stage, open(stage(out), "wb") as f:
         np.save(f, X.astype(np.float32))
@@ -139,7 +161,8 @@ def _embed_shards(args, out: Path) -> int:
             from .encoders import load_encoder
 
             _say(f"Loading model {args.model} ...")
-            manifest = embed_to_shards(stream, folder, load_encoder(args.model), progress=progress)
+            encoder = load_encoder(args.model, **model_options(args))
+            manifest = embed_to_shards(stream, folder, encoder, progress=progress)
     for note in stream.notes:
         _say(note)
     _say(stream.summary())
@@ -178,6 +201,7 @@ def spec_from_args(args) -> RunSpec:
         raise CLIError(f"--method {args.method} does not take {flags}; it takes {offered}.")
     return RunSpec.build(
         model=getattr(args, "model", None) or DEFAULT_MODEL,
+        model_options=model_options(args),
         method=args.method,
         dims=args.dims,
         cluster=args.cluster,
@@ -284,7 +308,7 @@ def cmd_search(args) -> int:
         top, cosines, texts, rows = found.positions, found.cosines, saved.texts, saved.rows
     else:
         batch = load_batch(args)
-        encoder, X = encode_batch(batch, args.model, not args.no_cache)
+        encoder, X = encode_batch(batch, args.model, not args.no_cache, model_options(args))
         q = encoder.encode([args.query.strip()])
         top, cosines = rank_by_query(X, q[0], top_k=args.top_k)
         texts, rows = batch.texts, batch.rows
@@ -315,7 +339,7 @@ def cmd_pairs(args) -> int:
         X, texts, rows = saved.embeddings, saved.texts, saved.rows
     else:
         batch = load_batch(args)
-        _, X = encode_batch(batch, args.model, not args.no_cache)
+        _, X = encode_batch(batch, args.model, not args.no_cache, model_options(args))
         texts, rows = batch.texts, batch.rows
     pairs, total = pairs_above(X, args.threshold, limit=args.limit)
     frame = named_pairs(pairs, texts, rows)
@@ -443,6 +467,64 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def cmd_models(args) -> int:
+    """Every model embedviz knows, whether it loads here now, and what it is good for."""
+    from .encoders.catalog import CARDS, available
+
+    rows = []
+    for card in CARDS:
+        ok, why = available(card)
+        rows.append(
+            [
+                card.spec,
+                card.dim,
+                f"{card.size_mb:,.0f} MB",
+                f"{card.texts_per_s:,.0f}" if card.texts_per_s else "-",
+                f"{card.sts_spearman:.3f}" if card.sts_spearman else "-",
+                "yes" if ok else "no",
+                card.languages,
+            ]
+        )
+    head = ["spec", "dim", "size", "texts/s", "STS-B zh", "here", "languages"]
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    for row in [head, *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    print()
+    for card in CARDS:
+        ok, why = available(card)
+        print(f"{card.spec}: {card.good_for}. From {card.source}; here: {why}.")
+    from .settings import operator_models
+
+    for spec in operator_models():
+        print(f"{spec}: offered by the operator (EMBEDVIZ_MODELS).")
+    print(
+        "\ntexts/s: short texts on 2 cores; STS-B zh: Spearman of cosine against the human "
+        "score on the Chinese STS-B test pairs (bench/README.md). Any Hugging Face name or "
+        "folder works too (`--model NAME_OR_FOLDER`)."
+    )
+    return 0
+
+
+def cmd_sts(args) -> int:
+    """Each model's Spearman and Pearson on text pairs with a human score."""
+    from .sts import read_pairs, score_model
+
+    path = Path(args.input)
+    if not path.is_file():
+        raise CLIError(f"There is no file {path}. Give a file of text pairs and a score.")
+    pairs = read_pairs(path.read_bytes(), path.name, args.columns)
+    for note in pairs.notes:
+        _say(note)
+    a, b, score = pairs.columns
+    _say(f"{len(pairs):,} pairs from {path.name} (texts {a!r} and {b!r}, score {score!r}).")
+    models = args.model or [DEFAULT_MODEL]
+    print(f"{'model':<44} {'spearman':>8} {'pearson':>8} {'pairs':>7} {'seconds':>8}")
+    for spec in models:
+        r = score_model(pairs, spec, hooks=cli_hooks(), use_cache=not args.no_cache)
+        print(f"{r.model:<44} {r.spearman:8.4f} {r.pearson:8.4f} {r.n_pairs:7,} {r.seconds:8.1f}")
+    return 0
+
+
 def cmd_doctor(args) -> int:
     from .doctor import run_checks
 
@@ -512,6 +594,19 @@ def add_param_flags(p) -> None:
         )
 
 
+def add_model_option_flags(p) -> None:
+    """One ``--model-...`` flag per option an encoder kind declares (device, precision,
+    trust_remote_code), from the registry; the command line never asks, so running a
+    model folder's own code is this flag or nothing."""
+    for option in _model_option_params():
+        flag, dest = "--model-" + option.flag[2:], f"model_{option.name}"
+        what = f"the model's {option.name}: {option.help}".replace("%", "%%")
+        if option.kind is bool:
+            p.add_argument(flag, dest=dest, action="store_true", default=None, help=what)
+        else:
+            p.add_argument(flag, dest=dest, choices=option.choices or None, help=what)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="embedviz", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -542,6 +637,7 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"model spec (default {DEFAULT_MODEL}); a Hugging Face name, "
             "'text2vec:NAME' or a local folder",
         )
+        add_model_option_flags(p)
 
     embed = sub.add_parser(
         "embed",
@@ -732,6 +828,40 @@ def build_parser() -> argparse.ArgumentParser:
         "else by silhouette)",
     )
     compare.set_defaults(func=cmd_compare)
+
+    models = sub.add_parser(
+        "models",
+        help="every model spec embedviz knows: dimensions, size, languages, speed, STS score, "
+        "and whether it works on this machine now",
+    )
+    models.set_defaults(func=cmd_models)
+
+    sts_cmd = sub.add_parser(
+        "sts",
+        help="score models on text pairs with a human similarity score (STS-B's form): "
+        "Spearman and Pearson of cosine against the score, per model",
+    )
+    sts_cmd.add_argument(
+        "input",
+        help="a file of text pairs and a score: STS-B's .data (tab-separated, no header) or a "
+        "CSV/TSV/XLSX/Parquet table",
+    )
+    sts_cmd.add_argument(
+        "--model",
+        action="append",
+        help=f"a model spec to score; give several (default {DEFAULT_MODEL})",
+    )
+    sts_cmd.add_argument(
+        "--columns",
+        nargs=3,
+        metavar=("TEXT_A", "TEXT_B", "SCORE"),
+        help="the two text columns and the score column (default: the first two text "
+        "columns and the first numeric one)",
+    )
+    sts_cmd.add_argument(
+        "--no-cache", action="store_true", help="encode even when the texts are cached"
+    )
+    sts_cmd.set_defaults(func=cmd_sts)
 
     doctor = sub.add_parser("doctor", help="check torch/CUDA/ChatGLM/llama.cpp and say the fixes")
     doctor.set_defaults(func=cmd_doctor)

