@@ -48,6 +48,7 @@ from .inputs import TextBatch
 from .pipeline import Hook, analyze, as_batch
 from .similarity import top_k_neighbours
 from .spec import RunSpec
+from .sts import Scores, score_file  # noqa: F401 - the compare tab scores pairs through here
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,9 +28,6 @@ from scipy.stats import pearsonr, spearmanr
 from .errors import InputError
 from .inputs import SUPPORTED_SUFFIXES, read_table
 from .pipeline import Hook, encode_texts
-
-#: Suffixes read as tab-separated pairs (STS-B's own files end in .data).
-PAIR_SUFFIXES = (".data", ".txt")
 
 
 @dataclass
@@ -88,11 +86,11 @@ def read_pairs(data: bytes, name: str, columns: Sequence[str] | None = None) -> 
     """
     suffix = Path(name).suffix.lower()
     as_name = name if suffix in SUPPORTED_SUFFIXES and suffix != ".txt" else f"{name}.tsv"
-    if suffix in PAIR_SUFFIXES or as_name != name:
-        first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").split("\t")
-        header = not (len(first) >= 3 and _number(first[2]) is not None)
-    else:
-        header = True
+    header = True
+    if Path(as_name).suffix.lower() in (".csv", ".tsv"):
+        # STS-B ships no header: a first row with a number in it is a pair, not names.
+        first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+        header = not any(_number(f) is not None for f in re.split(r"[\t,;]", first))
     frame = read_table(data, as_name, header=header).frame
     if columns:
         missing = [c for c in columns if c not in frame.columns]
@@ -104,9 +102,11 @@ def read_pairs(data: bytes, name: str, columns: Sequence[str] | None = None) -> 
             )
         text_a, text_b, score = columns
     else:
+        # A score column holds numbers in most rows (rows that do not are skipped, and said);
+        # of several (an id, a score), the last one, where STS files keep the score.
         numeric = [
             c for c in frame.columns
-            if frame[c].map(_number).notna().mean() >= 0.9 and len(frame[c])
+            if len(frame[c]) and frame[c].map(_number).notna().mean() >= 0.5
         ]  # fmt: skip
         texts = [c for c in frame.columns if c not in numeric]
         if len(texts) < 2 or not numeric:
@@ -114,7 +114,7 @@ def read_pairs(data: bytes, name: str, columns: Sequence[str] | None = None) -> 
                 f"{name} needs two text columns and a score column (STS-B's form: text_a, "
                 f"text_b, score); it has {', '.join(map(repr, frame.columns))}."
             )
-        text_a, text_b, score = texts[0], texts[1], numeric[0]
+        text_a, text_b, score = texts[0], texts[1], numeric[-1]
     a = frame[text_a].astype(str).str.strip()
     b = frame[text_b].astype(str).str.strip()
     scores = frame[score].map(_number)
@@ -194,6 +194,40 @@ def sts(
             raise InputError(f"There is no file {path}. Give a file of text pairs and scores.")
         pairs = read_pairs(path.read_bytes(), path.name, columns)
     return [score_model(pairs, m, hooks=hooks, use_cache=use_cache) for m in models]
+
+
+@dataclass
+class Scores:
+    """Several models scored on the same pairs: the table and the scatter a page shows."""
+
+    pairs: Pairs
+    results: list[STSResult]
+
+    def frame(self) -> pd.DataFrame:
+        return results_frame(self.results)
+
+    def figure(self):
+        """Each model's cosine against the human score, one panel a model."""
+        from .figures.models import sts_figure
+
+        return sts_figure(
+            self.pairs.scores,
+            [(r.name, r.cosines, r.spearman) for r in self.results],
+            (self.pairs.a, self.pairs.b),
+        )
+
+
+def score_file(
+    data: bytes,
+    name: str,
+    models: Sequence,
+    *,
+    columns: Sequence[str] | None = None,
+    hooks: Sequence[Hook] = (),
+) -> Scores:
+    """Read a pairs file's bytes and score each model on it (the app's upload)."""
+    pairs = read_pairs(data, name, columns)
+    return Scores(pairs, [score_model(pairs, m, hooks=hooks) for m in models])
 
 
 def results_frame(results: Sequence[STSResult]) -> pd.DataFrame:

@@ -132,10 +132,13 @@ class Encoder(ABC):
         # go back to input order at the end.
         by_length = np.argsort([-len(t) for t in texts], kind="stable")
         batches = [by_length[start : start + size] for start in range(0, total, size)]
-        out = np.empty((total, self.dim), dtype=np.float32)
+        out: np.ndarray | None = None  # its width comes with the first batch
         done = 0
         for idx, vectors in self._run_batches(texts, batches):
-            out[idx] = np.asarray(vectors, dtype=np.float32)
+            vectors = np.asarray(vectors, dtype=np.float32)
+            if out is None:
+                out = np.empty((total, vectors.shape[1]), dtype=np.float32)
+            out[idx] = vectors
             done += len(idx)
             if progress is not None:
                 progress(done, total)

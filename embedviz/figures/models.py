@@ -235,3 +235,49 @@ def table_figures(
         )
         figures.append(fig)
     return figures
+
+
+def sts_figure(
+    scores: np.ndarray,
+    models: Sequence[tuple[str, np.ndarray, float]],
+    pairs: tuple[Sequence[str], Sequence[str]] | None = None,
+) -> go.Figure:
+    """Each model's cosine of every pair against the human score, one panel a model.
+
+    Args:
+        scores: the human score of each pair ``(n_pairs,)``.
+        models: ``(name, cosines (n_pairs,), spearman)`` per model.
+        pairs: the two texts of each pair, for the hover (left out above 5,000 pairs).
+    """
+    n = len(scores)
+    titles = [f"{escape(name)}<br><sup>Spearman {rho:.3f}</sup>" for name, _, rho in models]
+    fig = make_subplots(rows=1, cols=max(1, len(models)), subplot_titles=titles)
+    hover = None
+    if pairs is not None and n <= 5000:
+        hover = [f"{wrap_text(a)}<br>—<br>{wrap_text(b)}" for a, b in zip(*pairs, strict=True)]
+    for col, (name, cosines, _) in enumerate(models, start=1):
+        cls = go.Scattergl if n > WEBGL_ABOVE else go.Scatter
+        fig.add_trace(
+            cls(
+                x=np.asarray(scores, dtype=np.float64),
+                y=np.asarray(cosines, dtype=np.float64),
+                mode="markers",
+                marker=dict(size=5, opacity=0.5, color=PALETTE[(col - 1) % len(PALETTE)]),
+                name=escape(name),
+                hovertext=hover,
+                hovertemplate="score %{x:g}, cosine %{y:.3f}"
+                + ("<br>%{hovertext}" if hover else "")
+                + "<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        fig.update_xaxes(title_text="human score", row=1, col=col)
+        fig.update_yaxes(title_text="cosine" if col == 1 else None, row=1, col=col)
+    fig.update_layout(
+        **{**BASE_LAYOUT, "margin": dict(l=50, r=20, t=90, b=50)},
+        title=dict(text=f"Cosine against the human score, {n:,} pairs"),
+        height=420,
+        showlegend=False,
+    )
+    return fig

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..analysis import Analysis
-from ..comparison import Comparison, compare_runs, run_like
+from ..analysis import OWN_EMBEDDINGS, Analysis
+from ..comparison import Comparison, compare_runs, run_like, score_file
 from ..encoders.catalog import canonical_spec, offered, offline_multilingual
 from ..errors import EmbedvizError
 from .panels import show_table
@@ -80,9 +80,43 @@ def models_tab(a: Analysis, view_key: str) -> None:
             st.error(safe(err))
             return
     comparison: Comparison | None = state.get(key)
-    if comparison is None:
-        return
-    show_comparison(comparison, key)
+    if comparison is not None:
+        show_comparison(comparison, key)
+    sts_panel(a, spec, state)
+
+
+def sts_panel(a: Analysis, spec_b: str | None, state: dict) -> None:
+    """Both models scored on a file of text pairs with a human similarity score (STS-B's
+    form), as text2vec's and MTEB's tables score models: which one agrees with people."""
+    models = [m for m in (a.spec.model, spec_b) if m and m != OWN_EMBEDDINGS]
+    with st.expander("Score the models on text pairs with a human score (STS)", key="sts_open"):
+        st.caption(
+            "A file of two text columns and a similarity score per row: STS-B's .data files "
+            "(tab-separated, no header) or a CSV/TSV/XLSX/Parquet table. Each model's "
+            "Spearman and Pearson of cosine against the score, as text2vec's tables report."
+        )
+        upload = st.file_uploader(
+            "Text pairs with a human score",
+            type=["data", "txt", "csv", "tsv", "xlsx", "parquet"],
+            key="sts_upload",
+        )
+        if upload is None or not models:
+            if not models:
+                st.info("Name a model for A (your own embeddings have none) or pick B.")
+            return
+        if st.button(f"Score {len(models)} model(s) on {safe(upload.name)}", key="sts_run"):
+            try:
+                state["sts"] = score_file(upload.getvalue(), upload.name, models, hooks=[app_hook])
+            except (EmbedvizError, ImportError) as err:
+                st.error(safe(err))
+                return
+        scores = state.get("sts")
+        if scores is None:
+            return
+        for note in scores.pairs.notes:
+            st.caption(safe(note))
+        st.dataframe(scores.frame(), hide_index=True, key="sts_table")
+        st.plotly_chart(scores.figure(), theme=None, key="sts_figure")
 
 
 def compare_with(a: Analysis, spec: str, twin_column: str) -> Comparison:
