@@ -296,8 +296,11 @@ def scrub_figure(figure_json: str) -> tuple[str, list[str]]:
 
 
 def _scrub(value, path: str, removed: list[str]):
-    """Remove, in place, every string under ``value`` that holds an address."""
+    """Remove, in place, every string under ``value`` that holds an address. plotly's typed
+    arrays (``{"dtype", "bdata"}``: numbers in base64, which may start with "//") are data."""
     if isinstance(value, dict):
+        if "bdata" in value and "dtype" in value:
+            return
         for key in list(value):
             item = value[key]
             where = f"{path}.{key}" if path else key
