@@ -582,14 +582,17 @@ class _Parser(argparse.ArgumentParser):
 def add_param_flags(p) -> None:
     """One flag per projection or clusterer parameter, from the registries."""
     for name, owners in _param_flags().items():
+        first = owners[0][1]
         p.add_argument(
-            owners[0][1].flag,
+            first.flag,
             dest=name,
-            type=owners[0][1].kind,
+            type=first.kind if first.numeric else str,
+            choices=first.choices or None,
             default=None,
             help="; ".join(
-                f"{label}: {param.help} (default {param.default:g}, {param.range_text()})"
-                for label, param in owners
+                f"{', '.join(label for label, q in owners if q is param)}: {param.help} "
+                f"(default {param.default!s}, {param.range_text()})"
+                for param in dict.fromkeys(q for _, q in owners)
             ).replace("%", "%%"),
         )
 

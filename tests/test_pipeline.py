@@ -171,7 +171,7 @@ def test_parameters_reach_the_method_that_declares_them(topics):
     assert a.projection_params == {"n_neighbors": 5, "MN_ratio": 1.0, "FP_ratio": 2.0}
     assert a.spec.projection_params == a.projection_params
     b = analyze(texts, embeddings=X, method="pca", cluster="hdbscan", min_cluster_size=4)
-    assert b.spec.cluster_params == {"min_cluster_size": 4}
+    assert b.spec.cluster_params == {"min_cluster_size": 4, "max_noise": 0.3, "space": "auto"}
 
 
 # ---------------------------------------------------------------- save and load
