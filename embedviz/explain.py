@@ -32,47 +32,95 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cluster import NOISE
+from .errors import EmbedvizError
 from .keywords import keyword_labels
 from .llm import ChatModel, LLMError
 
-#: Typical members shown per cluster; possible misfits offered per cluster; each text cut to
+#: Typical members shown per cluster (those nearest its centre), and members spread across
+#: it (each the farthest from those already shown), so that a name covers the whole group
+#: and not one member's detail; possible misfits offered per cluster; each text cut to
 #: MAX_CHARS in the prompt (a 1.5B model on 2 cores reads about 100 tokens a second).
 PER_CLUSTER = 5
+SPREAD = 3
 MISFIT_CANDIDATES = 3
-MAX_CHARS = 120
+MAX_CHARS = 80
 #: Labels that only number the group ("group 0", "第1组") are no labels.
 NO_NAME = re.compile(r"^\s*(group|cluster|组|第)?\s*\d+\s*(组)?\s*$", re.I)
 #: A quote shorter than this must equal a whole member text to count as found.
 MIN_QUOTE_CHARS = 4
+#: The prompt's own handles for the texts it shows: T (this group), N (the nearest group),
+#: M (possible misfits). Never shown to a reader: replaced by the text they stand for.
+HANDLE = re.compile(r"(?<![A-Za-z])([TNM])\s?(\d{1,2})(?![0-9])")
+#: A label is asked for again when another cluster's centre is nearer to it than its own by
+#: more than this cosine, or when it is this much nearer to one member than to its own
+#: centre: it names one member's detail, not what the group shares. Set on USE's cosines:
+#: a fitting label sat 0.19-0.52 nearer its own centre than the next; a label that names
+#: nothing ("主题0", "第1组") sat within 0.02-0.07 of every centre, and is left alone.
+RIVAL_MARGIN = 0.1
+ONE_MEMBER_MARGIN = 0.25
 
 SYSTEM_PROMPT = (
     "You are a careful analyst of text collections. You answer only with the JSON asked for."
 )
+SYSTEM_PROMPT_ZH = "你是一位细心的文本分析师。你只用要求的 JSON 作答，内容用简体中文。"
 EXPLAIN_PROMPT = """One group of texts, found by clustering sentence embeddings ({size} texts).
-Its most typical members:
+Its most typical members, then members from across the group:
 {members}
+Words frequent in this group and rare elsewhere: {keywords}
 
 The nearest other group's most typical members:
 {neighbour}
 {misfits}{taken}
-Answer in {language}, with JSON only:
+Answer in English, with JSON only:
 {{"label": "...", "difference": "...", "evidence": ["T1", "T2"], "misfits": []}}
-- "label": a short topic name for what this group's texts are about (3 to 8 words; in
-  Chinese 4 to 12 characters) that tells it apart from the nearest group: a name for the
-  topic, not one of the texts, not a single word;
-- "difference": one full sentence, in words (never "T1" or "N1"), that says what this
-  group's texts ask or say and what the nearest group's texts ask or say instead (e.g.
-  "These ask how to ..., while the nearest group asks ...");
-- "evidence": two or three of its typical members that show it best, by number ("T1");
-- "misfits": the numbers ("M1") of the members that may not belong which are about something
-  else than the rest of the group; [] when they all belong."""
+- "label": the topic all of this group's texts share, as a person would name it (1 to 4
+  words, e.g. "Sports", "Stock market", "Weather forecasts"): the whole group's topic, not
+  a detail of one text, and distinct from the nearest group;
+- "difference": one sentence, in words, on what this group's texts are about and what the
+  nearest group's are about instead; quote a text if you need one, never write T1, N1 or M1;
+- "evidence": two or three of its members that show it best, by number ("T1");
+- "misfits": the numbers ("M1") of the possible misfits that are about something else than
+  the rest of the group; [] when they all belong."""
+EXPLAIN_PROMPT_ZH = """下面是一组文本，由句向量聚类得到（共 {size} 条）。
+最典型的几条，以及分布在这一组各处的几条：
+{members}
+这一组常见、别组少见的词：{keywords}
+
+与它最接近的另一组最典型的几条：
+{neighbour}
+{misfits}{taken}
+只用 JSON 回答，内容用简体中文：
+{{"label": "...", "difference": "...", "evidence": ["T1", "T2"], "misfits": []}}
+- "label"：这一组所有文本共同的主题，用人们会用的说法（2 到 8 个字，
+  如「体育」「股市行情」「天气预报」）；概括整组，不要只概括其中一条的细节，也要与最接近的那一组不同；
+- "difference"：一句完整的中文，说明这一组文本在讲什么、最接近的那一组在讲什么；需要时直接引用原文，
+  不要写 T1、N1、M1 这样的编号；
+- "evidence"：最能说明这一组的两三条，写编号（如 "T1"）；
+- "misfits"：可能不属于这一组的文本中，确实在讲别的事情的那些的编号（如 "M1"）；都属于就写 []。"""
 MISFITS_BLOCK = """
 Members of this group that may not belong (far from its centre, or nearer another group):
+{candidates}
+"""
+MISFITS_BLOCK_ZH = """
+这一组里可能不属于它的文本（离中心远，或离别的组更近）：
 {candidates}
 """
 TAKEN_BLOCK = """
 Names already given to other groups (do not reuse them): {names}
 """
+TAKEN_BLOCK_ZH = """
+已经给别的组起过的名字（不要重复）：{names}
+"""
+#: Said to the model when its first answer needs another try.
+RETRY_LANGUAGE = "Answer again in English only, the same JSON."
+RETRY_LANGUAGE_ZH = "请用简体中文重新回答，同样的 JSON。"
+RETRY_LABEL = (
+    "The label {label!r} fits {what} better than this group. Give the topic that all of this "
+    "group's texts share, the same JSON."
+)
+RETRY_LABEL_ZH = (
+    "名字「{label}」更贴近{what}，而不是这一组的全部文本。请给出整组共同的主题，同样的 JSON。"
+)
 
 #: The answer's shape, for backends that can hold the model to it. The lengths keep a small
 #: model from looping (a 1.5B model once repeated one clause until it ran out of tokens).
@@ -124,6 +172,9 @@ class ClusterExplanation:
     candidates: list[int] = field(default_factory=list)
     #: the model gave no usable label: the keywords stand in
     fallback: bool = False
+    #: why the model was asked a second time (another language, a label that fit another
+    #: group or one member better), or None
+    asked_again: str | None = None
 
     @property
     def explanation(self) -> str:
@@ -150,21 +201,30 @@ class ClusterExplanation:
 
 @dataclass
 class Prompted:
-    """What one cluster's block showed the model."""
+    """What one cluster's block showed the model: its typical members first, then members
+    spread across it (``members``: texts, ``positions``: where they are)."""
 
     cluster: int
     size: int
     nearest: int | None
     members: list[str]
     candidates: list[int]
+    positions: list[int] = field(default_factory=list)
 
 
 def text_language(texts: Sequence[str]) -> str:
     """ "Chinese" when a third or more of the letters are CJK, else "English"."""
-    sample = "".join(texts[:500])
-    cjk = len(re.findall(r"[\u3400-\u9fff]", sample))
-    letters = cjk + len(re.findall(r"[A-Za-z]", sample))
-    return "Chinese (简体中文)" if letters and cjk / letters >= 1 / 3 else "English"
+    return "Chinese (简体中文)" if _cjk_share("".join(texts[:500])) >= 1 / 3 else "English"
+
+
+def _cjk_share(text: str) -> float:
+    cjk = len(re.findall(r"[\u3400-\u9fff]", text))
+    letters = cjk + len(re.findall(r"[A-Za-z]", text))
+    return cjk / letters if letters else 0.0
+
+
+def _chinese(texts: Sequence[str]) -> bool:
+    return text_language(texts).startswith("Chinese")
 
 
 def _centres(X: np.ndarray, labels: np.ndarray, ids: list[int]) -> np.ndarray:
@@ -181,11 +241,12 @@ def survey(
     texts: Sequence[str],
     per_cluster: int = PER_CLUSTER,
     candidates: int = MISFIT_CANDIDATES,
+    spread: int = SPREAD,
 ) -> list[Prompted]:
-    """Per cluster (noise left out): its typical members, its nearest other cluster, and the
-    members that may not belong (clusters of 4 or more): those nearer another cluster's
-    centre than their own, or unusually far from their own (1.5 standard deviations below
-    the cluster's mean closeness), the least sure first."""
+    """Per cluster (noise left out): its typical members and ``spread`` more from across it,
+    its nearest other cluster, and the members that may not belong (clusters of 4 or more):
+    those nearer another cluster's centre than their own, or unusually far from their own
+    (1.5 standard deviations below the cluster's mean closeness), the least sure first."""
     from ._validation import check_embeddings
 
     labels = np.asarray(labels)
@@ -202,6 +263,7 @@ def survey(
         sims = U[members] @ C.T  # each member against every centre
         own = sims[:, g]
         typical = members[np.argsort(-own, kind="stable")[:per_cluster]]
+        shown = list(typical) + _spread(U, members, own, typical, spread)
         offered: list[int] = []
         if len(members) >= 4 and len(ids) > 1:
             others = sims.copy()
@@ -212,18 +274,38 @@ def survey(
             offered = [
                 int(members[k])
                 for k in order
-                if (margin[k] < 0 or own[k] < low) and members[k] not in typical
+                if (margin[k] < 0 or own[k] < low) and members[k] not in shown
             ][:candidates]
         out.append(
             Prompted(
                 cluster=c,
                 size=len(members),
                 nearest=ids[int(np.argmax(near[g]))] if len(ids) > 1 else None,
-                members=[texts[i] for i in typical],
+                members=[texts[i] for i in shown],
                 candidates=offered,
+                positions=[int(i) for i in shown],
             )
         )
     return out
+
+
+def _spread(U, members, own, typical, n: int) -> list[int]:
+    """``n`` members of the cluster's typical half, each the farthest from those already
+    shown: what the group covers, not more of its centre. Outliers (the half farthest from
+    the centre) are left to the misfit check."""
+    if n <= 0 or len(members) <= len(typical):
+        return []
+    pool = members[own >= np.median(own)]
+    pool = np.setdiff1d(pool, typical, assume_unique=False)
+    chosen: list[int] = []
+    shown = list(typical)
+    for _ in range(min(n, len(pool))):
+        nearest = (U[pool] @ U[shown].T).max(axis=1)
+        pick = int(pool[int(np.argmin(nearest))])
+        chosen.append(pick)
+        shown.append(pick)
+        pool = pool[pool != pick]
+    return chosen
 
 
 def _cut(text: str) -> str:
@@ -232,29 +314,57 @@ def _cut(text: str) -> str:
 
 
 def build_prompt(
-    p: Prompted, neighbour: Prompted | None, texts: Sequence[str], taken: Sequence[str] = ()
+    p: Prompted,
+    neighbour: Prompted | None,
+    texts: Sequence[str],
+    taken: Sequence[str] = (),
+    keywords: str = "",
 ) -> str:
-    """The prompt for one cluster: its typical members beside its nearest cluster's, the
-    possible misfits, and the names already given (so that the new one differs)."""
+    """The prompt for one cluster, in the texts' language: its typical members and some from
+    across it, its keywords, its nearest cluster's typical members, the possible misfits,
+    and the names already given (so that the new one differs)."""
+    zh = _chinese(texts)
     members = "\n".join(f"  T{k}. {_cut(t)}" for k, t in enumerate(p.members, start=1))
-    near = "  (none: this is the only group)"
+    near = "  （没有：这是唯一的一组）" if zh else "  (none: this is the only group)"
     if neighbour is not None:
         near = "\n".join(f"  N{k}. {_cut(t)}" for k, t in enumerate(neighbour.members[:3], 1))
     misfits = ""
     if p.candidates:
-        misfits = MISFITS_BLOCK.format(
+        misfits = (MISFITS_BLOCK_ZH if zh else MISFITS_BLOCK).format(
             candidates="\n".join(
                 f"  M{k}. {_cut(texts[i])}" for k, i in enumerate(p.candidates, start=1)
             )
         )
-    return EXPLAIN_PROMPT.format(
+    taken_block = (TAKEN_BLOCK_ZH if zh else TAKEN_BLOCK).format(names=" / ".join(taken))
+    return (EXPLAIN_PROMPT_ZH if zh else EXPLAIN_PROMPT).format(
         size=p.size,
         members=members,
+        keywords=keywords or "-",
         neighbour=near,
         misfits=misfits,
-        taken=TAKEN_BLOCK.format(names=" / ".join(taken)) if taken else "",
-        language=text_language(texts),
+        taken=taken_block if taken else "",
     )
+
+
+def unhandle(sentence: str, p: Prompted, neighbour: Prompted | None, texts) -> str:
+    """The sentence with the prompt's handles (T1, N2, M3) replaced by the texts they stand
+    for, quoted and cut short: a reader never sees the prompt's numbering."""
+
+    def text_of(match: re.Match) -> str:
+        kind, k = match.group(1), int(match.group(2)) - 1
+        pool = {
+            "T": p.members,
+            "N": neighbour.members[:3] if neighbour is not None else [],
+            "M": [texts[i] for i in p.candidates],
+        }[kind]
+        if not 0 <= k < len(pool):
+            return ""
+        text = " ".join(pool[k].split())
+        return f"「{text[:24]}{'…' if len(text) > 24 else ''}」"
+
+    out = HANDLE.sub(text_of, sentence)
+    out = re.sub(r"「」|\(\s*\)|（\s*）", "", out)
+    return " ".join(out.split())
 
 
 def parse_answer(answer: str) -> dict:
@@ -325,45 +435,77 @@ def explain_clusters(
     labels: np.ndarray,
     keywords: dict[int, str] | None = None,
     *,
-    max_tokens: int = 400,
+    max_tokens: int = 300,
     on_text: Callable[[str], None] | None = None,
+    encoder=None,
 ) -> list[ClusterExplanation]:
     """Ask the LLM, cluster by cluster, for a distinct label, a contrast with the nearest
     cluster, evidence and misfits, and check each answer against the data.
 
-    One short prompt per cluster (its members beside its nearest cluster's) suits a small
-    model better than one long prompt for all. A cluster whose answer holds nothing usable
-    keeps its keyword label, and says so; if no answer is usable the error shows the last.
-    Labels that come back equal get the cluster number added. ``on_text`` sees the answers
-    so far as they stream (for a progress display).
+    One short prompt per cluster (its members beside its nearest cluster's), in the texts'
+    language, suits a small model better than one long prompt for all. An answer in another
+    language, or (with ``encoder``, the model that made ``X``) a label whose embedding sits
+    nearer another cluster's centre than its own, or nearer one member than its cluster, is
+    asked for again, once. A cluster whose answer holds nothing usable keeps its keyword
+    label, and says so; if no answer is usable the error shows the last. Labels that come
+    back equal get the cluster number added. ``on_text`` sees the answers so far as they
+    stream (for a progress display).
     """
+    from ._validation import check_embeddings
+
     labels = np.asarray(labels)
     shown = survey(X, labels, texts)
     by_id = {p.cluster: p for p in shown}
+    zh = _chinese(texts)
+    system = SYSTEM_PROMPT_ZH if zh else SYSTEM_PROMPT
+    ids = [p.cluster for p in shown]
+    U = check_embeddings(X) if encoder is not None else None
+    centres = _centres(X, labels, ids) if encoder is not None and ids else None
     out: list[ClusterExplanation] = []
     transcript = ""
     failed: LLMError | None = None
-    for p in shown:
-        prompt = build_prompt(
-            p, by_id.get(p.nearest), texts, taken=[e.label for e in out if not e.fallback]
-        )
+
+    def ask(messages) -> tuple[str, dict]:
+        nonlocal transcript, failed
         answer = ""
-        transcript += f"\n[cluster {p.cluster}] "
         for piece in llm.stream(
-            [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": prompt}],
-            max_tokens=max_tokens,
-            temperature=0.2,
-            schema=EXPLANATION_SCHEMA,
+            messages, max_tokens=max_tokens, temperature=0.2, schema=EXPLANATION_SCHEMA
         ):
             answer += piece
             transcript += piece
             if on_text is not None:
                 on_text(transcript.strip())
         try:
-            item = parse_answer(answer)
+            return answer, parse_answer(answer)
         except LLMError as err:
-            failed, item = err, {}
-        out.append(_checked(item, p, texts, labels, keywords))
+            failed = err
+            return answer, {}
+
+    for g, p in enumerate(shown):
+        neighbour = by_id.get(p.nearest)
+        prompt = build_prompt(
+            p,
+            neighbour,
+            texts,
+            taken=[e.label for e in out if not e.fallback],
+            keywords=(keywords or {}).get(p.cluster, ""),
+        )
+        transcript += f"\n[cluster {p.cluster}] "
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+        answer, item = ask(messages)
+        why = _ask_again(item, p, neighbour, g, zh, encoder, U, centres, labels, texts)
+        if why:
+            transcript += "\n[asked again] "
+            messages += [
+                {"role": "assistant", "content": answer},
+                {"role": "user", "content": why},
+            ]
+            _, again = ask(messages)
+            if str(again.get("label") or "").strip():
+                item = {**item, **again}
+        e = _checked(item, p, neighbour, texts, labels, keywords)
+        e.asked_again = why
+        out.append(e)
     if failed is not None and not any(e.evidence or e.versus for e in out if not e.fallback):
         raise failed
     seen: dict[str, int] = {}
@@ -375,14 +517,55 @@ def explain_clusters(
     return out
 
 
-def _checked(item: dict, p: Prompted, texts, labels, keywords) -> ClusterExplanation:
+def _ask_again(item, p, neighbour, g, zh, encoder, U, centres, labels, texts) -> str | None:
+    """What to say to the model when its answer should be asked for again, or None: an
+    answer in another language than the texts', or a label that fits another cluster or one
+    member better than its own cluster."""
+    label = " ".join(str(item.get("label") or "").split())
+    said = f"{label} {item.get('difference') or ''}".strip()
+    if not said:
+        return None
+    share = _cjk_share(said)
+    if zh and share < 1 / 3:
+        return RETRY_LANGUAGE_ZH
+    if not zh and share > 0.5:
+        return RETRY_LANGUAGE
+    if encoder is None or centres is None or not label or NO_NAME.match(label):
+        return None
+    v = np.asarray(encoder.encode([label]), dtype=np.float32)[0]
+    v = v / max(float(np.linalg.norm(v)), 1e-12)
+    to_centres = centres @ v
+    own = float(to_centres[g])
+    others = np.delete(to_centres, g)
+    members = np.flatnonzero(labels == p.cluster)
+    to_members = U[members] @ v
+    template = RETRY_LABEL_ZH if zh else RETRY_LABEL
+    if others.size and float(others.max()) > own + RIVAL_MARGIN:
+        what = "另一组" if zh else "another group"
+        if neighbour is not None and neighbour.members:
+            what += (
+                f"（如「{_cut(neighbour.members[0])[:30]}」）"
+                if zh
+                else (f' (such as "{_cut(neighbour.members[0])[:40]}")')
+            )
+        return template.format(label=label, what=what)
+    best = int(np.argmax(to_members))
+    if float(to_members[best]) > own + ONE_MEMBER_MARGIN:
+        one = _cut(texts[int(members[best])])[:30]
+        what = f"其中一条「{one}」" if zh else f'one of its texts ("{one}")'
+        return template.format(label=label, what=what)
+    return None
+
+
+def _checked(item: dict, p: Prompted, neighbour, texts, labels, keywords) -> ClusterExplanation:
     """One cluster's answer, checked: its quotes against its members, its misfits against
-    the members offered, its label against "group 0"-like non-names."""
+    the members offered, its label against "group 0"-like non-names, its sentence cleared of
+    the prompt's handles."""
     label = " ".join(str(item.get("label") or "").split())
     if NO_NAME.match(label):  # "group 0" names nothing
         label = ""
     said = item.get("difference") or ""
-    versus = " ".join(str(said).split())
+    versus = unhandle(" ".join(str(said).split()), p, neighbour, texts)
     fallback = not label
     if fallback:
         label = (keywords or {}).get(p.cluster, f"cluster {p.cluster}")
@@ -412,11 +595,18 @@ def _checked(item: dict, p: Prompted, texts, labels, keywords) -> ClusterExplana
 def explain_analysis(
     llm: ChatModel, analysis, *, on_text: Callable[[str], None] | None = None
 ) -> tuple:
-    """Explain an :class:`~embedviz.pipeline.Analysis`'s clusters.
+    """Explain an :class:`~embedviz.pipeline.Analysis`'s clusters; each label is checked
+    against the clusters with the analysis's own model, when embedviz has it.
 
     Returns:
         (the analysis with the LLM's labels, explanations and misfits, the explanations).
     """
+    encoder = analysis.encoder
+    if encoder is None:
+        try:
+            encoder = analysis.query_encoder()
+        except (EmbedvizError, ImportError):  # the user's own embeddings: no label check
+            encoder = None
     found = explain_clusters(
         llm,
         analysis.texts,
@@ -424,6 +614,7 @@ def explain_analysis(
         analysis.clusters,
         analysis.keywords,
         on_text=on_text,
+        encoder=encoder,
     )
     labelled = analysis.with_llm_labels(
         {e.cluster: e.label for e in found},

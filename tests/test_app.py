@@ -542,7 +542,7 @@ def test_llm_labels_replace_keyword_labels_on_the_map(chat_server, seed_texts):
     assert "1 quote(s) are not member texts and were dropped: “路”" in shown
     # Each cluster's prompt holds its members beside its nearest cluster's: all four here.
     prompts = [body["messages"][-1]["content"] for _, body in chat_server.requests[-2:]]
-    assert all("Chinese" in p and all(t in p for t in seed_texts) for p in prompts)
+    assert all("内容用简体中文" in p and all(t in p for t in seed_texts) for p in prompts)
 
 
 def test_selection_is_explained_against_the_rest(chat_server):
@@ -552,7 +552,7 @@ def test_selection_is_explained_against_the_rest(chat_server):
     select_points(at, [0, 1])
     at.button(key="explain").click()
     at._run(at._tree.get_widget_states(), timeout=TIMEOUT)
-    assert any("(2 texts)" in body["messages"][-1]["content"] for _, body in chat_server.requests)
+    assert any("（共 2 条）" in body["messages"][-1]["content"] for _, body in chat_server.requests)
     shown = "\n".join(t.value for t in at.text)
     assert "the selection · 换卡   (against the rest)" in shown
 

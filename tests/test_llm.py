@@ -5,6 +5,7 @@ model end to end (slow), and what the LLM features do with their answers."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -185,17 +186,25 @@ def test_explain_prompt_shows_typical_members_the_nearest_group_and_possible_mis
     texts = [f"句子{i}" for i in range(30)]
     shown = survey(X, truth, texts)
     assert [p.cluster for p in shown] == [0, 1, 2]
-    assert all(len(p.members) == PER_CLUSTER for p in shown)
+    # Its typical five first, then members from across it (never all of its texts).
+    assert all(PER_CLUSTER <= len(p.members) < 10 for p in shown)
+    assert all(p.members == [texts[i] for i in p.positions] for p in shown)
     # Text 9 sits with group 1, so group 0 offers it first as a possible misfit.
     assert shown[0].candidates[0] == 9 and texts[9] not in shown[0].members
     for p in shown:
         assert p.nearest is not None and p.nearest != p.cluster
-    prompt = build_prompt(shown[0], shown[shown[0].nearest], texts, taken=["天气预报"])
-    # Its typical five, three of the nearest group's and the offered misfits: never all.
+    prompt = build_prompt(
+        shown[0], shown[shown[0].nearest], texts, taken=["天气预报"], keywords="句子 · 天气"
+    )
+    # Asked in the texts' language: its members, three of the nearest group's, the offered
+    # misfits, its keywords and the names taken.
     assert all(f"T{k}. {t}" in prompt for k, t in enumerate(shown[0].members, 1))
     assert all(f"N{k}. " in prompt for k in (1, 2, 3)) and "N4. " not in prompt
-    assert "M1. 句子9" in prompt and "(10 texts)" in prompt
-    assert "do not reuse them): 天气预报" in prompt and "Chinese" in prompt
+    assert "M1. 句子9" in prompt and "（共 10 条）" in prompt and "句子 · 天气" in prompt
+    assert "（不要重复）：天气预报" in prompt and "内容用简体中文" in prompt
+    english = build_prompt(shown[0], None, [f"sentence {i}" for i in range(30)], taken=["x"])
+    assert "(10 texts)" in english and "do not reuse them): x" in english
+    assert "Answer in English" in english
     assert text_language(seed_texts) == "Chinese (简体中文)"
     assert text_language(["How do I change my card?"]) == "English"
 
@@ -230,9 +239,58 @@ def test_explanations_are_checked_against_the_data(with_stray):
     assert notes[1] == "Does not fit: “第9句话”"
     # The second prompt was told the first name, to keep them apart; they still clash here,
     # so both get their number. A group with no usable answer keeps its keywords, and says so.
-    assert "do not reuse them): 支付" in llm.prompts[1][-1]["content"]
+    assert "（不要重复）：支付" in llm.prompts[1][-1]["content"]
     assert [e.label for e in found] == ["支付 (0)", "支付 (1)", "天气"]
     assert found[2].fallback and "no label" in found[2].versus
+
+
+def test_the_prompts_handles_never_reach_the_reader(with_stray):
+    from embedviz.explain import explain_clusters
+
+    X, truth = with_stray
+    texts = [f"第{i}句话" for i in range(30)]
+    said = "T1 和 T2 问的是付款，而 N1、N2 问的是换卡；M1 例外。"
+    llm = Answers(*[json.dumps({"label": f"主题{g}", "difference": said}) for g in range(3)])
+    found = explain_clusters(llm, texts, X, truth)
+    for e in found:
+        assert not re.search(r"(?<![A-Za-z])[TNM]\d", e.versus), e.versus
+        assert f"「{e.members[0]}」" in e.versus  # the text it stood for, quoted
+
+
+def test_an_answer_in_the_wrong_language_is_asked_for_again(with_stray):
+    from embedviz.explain import explain_clusters
+
+    X, truth = with_stray
+    texts = [f"第{i}句话" for i in range(30)]
+    llm = Answers(
+        json.dumps({"label": "Payments", "difference": "These are about paying."}),
+        json.dumps({"label": "付款", "difference": "这一组问的是付款。"}),
+        json.dumps({"label": "换卡", "difference": "这一组问的是换卡。"}),
+        json.dumps({"label": "天气", "difference": "这一组问的是天气。"}),
+    )
+    found = explain_clusters(llm, texts, X, truth)
+    assert [e.label for e in found] == ["付款", "换卡", "天气"]
+    assert found[0].asked_again and "简体中文" in llm.prompts[1][-1]["content"]
+    assert all(e.asked_again is None for e in found[1:])
+
+
+def test_a_label_that_fits_another_group_better_is_asked_for_again(use_encoder):
+    from embedviz.explain import explain_clusters
+
+    weather = ["今天北京下雨吗", "明天上海会下雪吗", "周末天气怎么样", "后天气温多少度"]
+    cards = ["花呗怎么换绑银行卡", "如何办理信用卡", "银行卡丢了怎么办", "花呗还款日是哪天"]
+    texts = weather + cards
+    X = use_encoder.encode(texts)
+    truth = np.repeat([0, 1], 4)
+    llm = Answers(
+        json.dumps({"label": "银行卡和花呗", "difference": "这一组问的是卡。"}),
+        json.dumps({"label": "天气预报", "difference": "这一组问的是天气。"}),
+        json.dumps({"label": "银行卡和花呗", "difference": "这一组问的是卡。"}),
+    )
+    found = explain_clusters(llm, texts, X, truth, encoder=use_encoder)
+    assert [e.label for e in found] == ["天气预报", "银行卡和花呗"]
+    assert "更贴近另一组" in llm.prompts[1][-1]["content"] and found[0].asked_again
+    assert found[1].asked_again is None
 
 
 def test_answers_in_prose_in_a_list_or_cut_off_still_parse():

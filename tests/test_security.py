@@ -13,8 +13,8 @@ import pytest
 from embedviz.sandbox import Limits, isolation, run_confined, why_it_stopped
 
 from .conftest import SEED as SEED_TEXTS
-from .test_app import plain
 from .conftest import needs_sandbox
+from .test_app import plain
 
 
 def run(code: str, **limits):
@@ -671,7 +671,8 @@ fig.write_html("embedviz_view.html")
 """
     result = run_script(script)
     assert result.ok, result.output
-    assert str(port) not in result.figure_json and str(port) not in result.html
+    address = f"127.0.0.1:{port}"
+    assert address not in result.figure_json and address not in result.html
     figure = json.loads(result.figure_json)
     assert [t["type"] for t in figure["data"]] == ["scatter"]
     assert [i["source"][:5] for i in figure["layout"]["images"]] == ["data:"]
