@@ -27,14 +27,18 @@ from .export import csv_bytes  # noqa: F401 - the faces read these names here
 from .project import Projection, projector_class
 from .similarity import pair_cosine
 from .spec import RunSpec
+from .topics import TopicTree
 from .views import (  # noqa: F401
     CLUSTER_COLOUR,
     LABEL_POINTS_UP_TO,
+    LEAN_MAP_ABOVE,
     LEAN_NOTE,
     MAX_HEATMAP_TEXTS,
     NEIGHBOURHOOD_COLOUR,
     POINT_LABELS_AT_MOST,
+    ZOOM_LABELS_FUNCTION,
     HeatmapView,
+    has_zoom_labels,
     is_lean,
 )
 
@@ -110,6 +114,8 @@ class Analysis:
     projection: Projection | None = field(default=None, repr=False)
     #: the encoder that made the embeddings, when embedviz made them.
     encoder: Encoder | None = field(default=None, repr=False)
+    #: the topic tree around the clusters (coarser topics, finer ones), when clustered.
+    tree: TopicTree | None = field(default=None, repr=False)
     #: what part of the run this is, when it is one (see :meth:`subset`): "filter: ...".
     view_note: str = ""
     _memo: dict = field(default_factory=dict, repr=False)
@@ -169,14 +175,9 @@ class Analysis:
 
     def subset(self, positions: Sequence[int], what: str) -> Analysis:
         """The same run restricted to some texts (a filter, a selection): their points where
-        the whole run put them, their clusters and names, the run's scores. Every view,
-        table and export of the result shows those texts alone.
-
-        Args:
-            positions: positions in :attr:`texts`, in the order to keep.
-            what: what picked them ("filter: topic = 支付", "selection"), for titles and
-                exports.
-        """
+        the whole run put them, their clusters and names, the run's scores; every view,
+        table and export of it shows those texts alone. ``positions``: in :attr:`texts`, in
+        the order to keep; ``what``: what picked them ("filter: topic = 支付"), for titles."""
         idx = np.asarray(list(positions), dtype=np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= self.n_texts):
             raise ParameterError(f"Positions must lie in 0..{self.n_texts - 1}.")
@@ -198,9 +199,43 @@ class Analysis:
             llm_labels={c: v for c, v in self.llm_labels.items() if c in present},
             explanations={c: v for c, v in self.explanations.items() if c in present},
             misfits={c: p for c, p in misfits.items() if p},
+            tree=None if self.tree is None else self.tree.subset(idx),
             view_note=f"{self.view_note}; {note}" if self.view_note else note,
             _memo={},
         )
+
+    def at_level(self, level: str | int) -> Analysis:
+        """The same run with the topic tree's ``level`` ("coarse", "clusters", "fine", or
+        its index) as its clusters: the map's colours and names, the heatmap's blocks, the
+        filter and the CSV then work at that level."""
+        if self.tree is None:
+            raise ParameterError("These texts have no topic tree: cluster them first.")
+        k = self.tree.level_of(level)
+        if k == self.tree.base:
+            return self
+        name = self.tree.level_names[k]
+        return replace(
+            self,
+            clusters=self.tree.levels[k],
+            keywords=dict(self.tree.names[k]),
+            llm_labels=dict(self.tree.llm_names[k]) if k < len(self.tree.llm_names) else {},
+            explanations={},
+            misfits={},
+            view_note=f"{self.view_note}; topics: {name}" if self.view_note else f"topics: {name}",
+            _memo={},
+        )
+
+    def with_level_names(self, level: str | int, names: dict[int, str]) -> Analysis:
+        """A copy whose topic tree names ``level``'s nodes as given (an LLM's names)."""
+        if self.tree is None:
+            raise ParameterError("These texts have no topic tree: cluster them first.")
+        k = self.tree.level_of(level)
+        if k == self.tree.base:
+            return self.with_llm_labels(names, self.explanations, self.misfits)
+        llm = [dict(n) for n in self.tree.llm_names] or [{} for _ in self.tree.levels]
+        llm[k] = dict(names)
+        tree = replace(self.tree, llm_names=llm)
+        return replace(self, tree=tree, _memo={})
 
     def describe(self) -> str:
         """One line saying what this view shows: the texts (and the filter or selection),
@@ -284,10 +319,13 @@ class Analysis:
         *,
         query: SearchResult | None = None,
         point_labels: bool | None = None,
+        zoom_labels: bool = True,
     ) -> go.Figure:
         """The map: hover with each whole text, titled with the method, the texts and the
-        model (see :func:`embedviz.views.map_view`)."""
-        return views.map_view(self, colour_by, query=query, point_labels=point_labels)
+        model; topic names by zoom (see :func:`embedviz.views.map_view`)."""
+        return views.map_view(
+            self, colour_by, query=query, point_labels=point_labels, zoom_labels=zoom_labels
+        )
 
     def compare_figure(
         self, projection: Projection, scores: NeighbourhoodScores, colour_by: str | None = None

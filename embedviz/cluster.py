@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
@@ -36,7 +37,7 @@ from ._validation import ClampWarning, check_embeddings
 from .errors import ParameterError
 from .params import Param, check_params
 from .project import DEFAULT_RANDOM_STATE
-from .project.umap import neighbourhood_space
+from .project.umap import Space, neighbourhood_space, rows_key
 
 ClusterMethod = Literal["kmeans", "hdbscan", "agglomerative", "none"]
 NOISE = -1
@@ -178,6 +179,24 @@ def _silhouette(
     return float(silhouette_score(X[rows], labels, metric=metric))
 
 
+_SPACES: OrderedDict = OrderedDict()
+#: Neighbourhood spaces kept per process (each ~20 MB at a million texts): switching the
+#: clusterer, or the topic tree's levels, reuses the space instead of fitting UMAP again.
+KEEP_SPACES = 2
+
+
+def cluster_space(X: np.ndarray, random_state=DEFAULT_RANDOM_STATE) -> Space:
+    """:func:`embedviz.project.umap.neighbourhood_space` of these unit rows, fitted once per
+    process for the same rows and seed."""
+    key = (rows_key(X), random_state)
+    if key not in _SPACES:
+        _SPACES[key] = neighbourhood_space(X, CLUSTER_SPACE_DIMS, random_state)
+        while len(_SPACES) > KEEP_SPACES:
+            _SPACES.popitem(last=False)
+    _SPACES.move_to_end(key)
+    return _SPACES[key]
+
+
 def _largest_share(labels: np.ndarray) -> float:
     """The share of all texts in the largest cluster (noise is no cluster)."""
     kept = labels[labels != NOISE]
@@ -236,7 +255,10 @@ class _Clusterer:
             labels = np.zeros(n, dtype=np.int64)
         else:
             if self.space == "neighbourhoods" or (self.space == "auto" and n >= CLUSTER_SPACE_FROM):
-                labels = self._fit_space(neighbourhood_space(X, CLUSTER_SPACE_DIMS, self._seed()))
+                space = cluster_space(X, self._seed())
+                labels = space.spread(self._fit_space(space.coords))
+                if space.sampled:
+                    labels = self._spread_done(X, labels)
                 self.space_ = "neighbourhoods"
             else:
                 labels = self._fit(X)
@@ -267,6 +289,11 @@ class _Clusterer:
     def _fit_space(self, R: np.ndarray) -> np.ndarray:
         """Labels found in the neighbourhood space (a low-dimensional UMAP, euclidean)."""
         raise NotImplementedError
+
+    def _spread_done(self, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Labels of all texts once a sample's were carried to the rest (see
+        :meth:`embedviz.project.umap.Space.spread`)."""
+        return labels
 
     def _pick_k(
         self,
@@ -544,6 +571,11 @@ class HDBSCANClusterer(_Clusterer):
                 labels = finer
         return self._cap_noise(R, labels)
 
+    def _spread_done(self, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        # Texts whose nearest sampled texts were mostly noise are noise: the cap again, by
+        # closeness in the embeddings (only the sample has a place in the space).
+        return self._cap_noise(X, labels)
+
     def _cap_noise(self, Z: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """The noise nearest a cluster's centre joins that cluster, nearest first, until at
         most ``max_noise`` of the texts are noise."""
@@ -552,8 +584,11 @@ class HDBSCANClusterer(_Clusterer):
         ids = sorted(set(labels.tolist()) - {NOISE})
         if len(noise) <= allowed or not ids:
             return labels
-        centres = np.stack([Z[labels == c].mean(axis=0) for c in ids])
-        distance = ((Z[noise, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+        centres = np.stack([Z[labels == c].mean(axis=0) for c in ids]).astype(np.float32)
+        # Squared distances by products (no noise x clusters x dims array): |z|^2 is the same
+        # for every cluster of a text, so it does not change which is nearest or the order.
+        distance = (centres * centres).sum(axis=1)[None, :] - 2.0 * (Z[noise] @ centres.T)
+        distance += np.einsum("ij,ij->i", Z[noise], Z[noise])[:, None]
         nearest = distance.argmin(axis=1)
         order = np.argsort(distance[np.arange(len(noise)), nearest], kind="stable")
         joins = order[: len(noise) - allowed]

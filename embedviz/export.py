@@ -15,7 +15,13 @@ from .cluster import NOISE, representatives
 from .figures._style import FONT_FAMILY
 from .figures.scatter import is_lean, lean_hover_script
 from .similarity import cosine_matrix, pair_frame, pairs_above
-from .views import LEAN_NOTE, figures
+from .views import LEAN_NOTE, ZOOM_LABELS_SCRIPT, figures, has_zoom_labels
+
+#: Said on an exported page whose map names the topic tree's levels by zoom.
+ZOOM_NOTE = (
+    "The map names the coarsest topics when zoomed out; zoom in (drag a box, or scroll) and "
+    "the clusters' names, then the finer topics', take their place."
+)
 
 _PAGE = """<!DOCTYPE html>
 <html lang="zh">
@@ -149,10 +155,14 @@ def analysis_html(analysis, colour_by=None, selection=None, point_labels=None, q
     if query is not None:
         notes.insert(1, f"Search: {query.query!r}, its {len(query.positions)} nearest ringed.")
     shown = figures(analysis, colour_by, selection, point_labels=point_labels, query=query)
-    scripts = []
+    script = ""
     if is_lean(shown[0]):
         notes.insert(1, LEAN_NOTE.format(n=analysis.n_texts))
-        scripts = [lean_hover_script(analysis.texts)]
+        script = lean_hover_script(analysis.texts)
+    if has_zoom_labels(shown[0]):
+        notes.insert(1, ZOOM_NOTE)
+        script += ZOOM_LABELS_SCRIPT
+    scripts = [script] if script else []
     return standalone_html(shown, title=analysis.title(), notes=notes, post_scripts=scripts)
 
 
@@ -169,6 +179,11 @@ def points_frame(analysis) -> pd.DataFrame:
     frame["cluster"] = analysis.clusters.astype(np.int64)
     names = analysis.cluster_names
     frame["cluster_name"] = [names.get(int(c), "") for c in analysis.clusters]
+    tree = analysis.tree
+    if tree is not None:  # one column per other level of the topic tree: "3 · 股票 · 基金"
+        for k, level in enumerate(tree.level_names):
+            if k != tree.base:
+                frame[f"topic_{level}"] = topic_column(tree.levels[k], tree.named(k))
     frame[neighbourhood_column(analysis)] = np.round(analysis.neighbourhood.astype(np.float64), 3)
     if analysis.misfits:
         odd = set(analysis.misfit_positions)
@@ -176,6 +191,19 @@ def points_frame(analysis) -> pd.DataFrame:
     for k, axis in enumerate("xyz"[: analysis.dims]):
         frame[axis] = analysis.coords[:, k].astype(np.float64)
     return frame
+
+
+def topic_column(labels: np.ndarray, names: dict[int, str]) -> list[str]:
+    """A tree level's column: "id · name" per text, "noise" for noise."""
+    return [f"{c} · {names.get(c, '')}" if c >= 0 else "noise" for c in labels.tolist()]
+
+
+def topic_ids(column) -> np.ndarray:
+    """The ids of a :func:`topic_column` read back."""
+    return np.array(
+        [int(str(v).split(" · ", 1)[0]) if str(v) != "noise" else -1 for v in column],
+        dtype=np.int64,
+    )
 
 
 def neighbourhood_column(analysis) -> str:

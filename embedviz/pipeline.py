@@ -13,6 +13,7 @@ nest: the first given is the outermost. The stages, in order, and their inputs:
     ``project``   X, spec                                           -> Projection
     ``cluster``   X, spec                                           -> Clustering
     ``keywords``  texts, clustering, X                              -> {cluster: name}
+    ``tree``      texts, X, clustering, keywords, spec              -> TopicTree or None
     ``score``     X, coords                                         -> NeighbourhoodScores
 
 Example:
@@ -48,6 +49,7 @@ from .keywords import keyword_labels
 from .project import Projection, project, warm_up
 from .quality import neighbourhood_scores
 from .spec import DEFAULT_CLUSTER, DEFAULT_METHOD, RunSpec
+from .topics import TopicTree, topic_tree
 from .vectors import check_vectors, parse_vector_cells, read_npy
 
 if TYPE_CHECKING:
@@ -114,6 +116,12 @@ def _keywords(texts, clustering: Clustering, X) -> dict[int, str]:
     return keyword_labels(list(texts), clustering.labels, embeddings=X)
 
 
+def _tree(texts, X, clustering: Clustering, keywords, spec: RunSpec) -> TopicTree | None:
+    if not is_clustered(clustering):
+        return None
+    return topic_tree(X, clustering.labels, texts, keywords, random_state=spec.random_state)
+
+
 def _score(X, coords) -> NeighbourhoodScores:
     return neighbourhood_scores(X, coords)
 
@@ -125,6 +133,7 @@ STAGES: dict[str, Callable[..., Any]] = {
     "project": _project,
     "cluster": _cluster,
     "keywords": _keywords,
+    "tree": _tree,
     "score": _score,
 }
 
@@ -337,6 +346,9 @@ def analyze(
     projection = run_stage("project", hooks, X=X, spec=spec)
     clustering = run_stage("cluster", hooks, X=X, spec=spec)
     keywords = run_stage("keywords", hooks, texts=batch.texts, clustering=clustering, X=X)
+    tree = run_stage(
+        "tree", hooks, texts=batch.texts, X=X, clustering=clustering, keywords=keywords, spec=spec
+    )
     scores = run_stage("score", hooks, X=X, coords=projection.coords)
 
     score_dict = {
@@ -373,4 +385,5 @@ def analyze(
         cluster_summary=clustering.describe(),
         projection=projection,
         encoder=encoder,
+        tree=tree,
     )

@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import EmbedvizError, InputError
-from .export import neighbourhood_column
+from .export import neighbourhood_column, topic_ids
 from .spec import RunSpec
+from .topics import LEVEL_NAMES, TopicTree
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -221,11 +222,32 @@ def manifest(analysis) -> dict:
         "input_notes": analysis.input_notes,
         "warnings": analysis.warnings,
         "cluster_summary": analysis.cluster_summary,
+        "tree": None if analysis.tree is None else analysis.tree.to_json(),
     }
 
 
 #: Columns of the points table that are not the input's own.
-_FIXED_COLUMNS = ("row", "text", "cluster", "cluster_name", "llm_misfit", "x", "y", "z")
+_FIXED_COLUMNS = ("row", "text", "cluster", "cluster_name", "llm_misfit", "x", "y", "z",
+                  "topic_coarse", "topic_fine")  # fmt: skip
+
+
+def _tree(points: pd.DataFrame, manifest: dict, clusters: np.ndarray) -> TopicTree | None:
+    """The topic tree a manifest and the points' level columns hold, or None."""
+    data = manifest.get("tree")
+    if not isinstance(data, dict):
+        return None
+    names = tuple(data.get("levels", ()))
+    if not names or not set(names) <= set(LEVEL_NAMES):
+        return None
+    levels = []
+    for k, level in enumerate(names):
+        if k == int(data.get("base", 0)):
+            levels.append(clusters)
+        elif f"topic_{level}" in points:
+            levels.append(topic_ids(points[f"topic_{level}"]))
+        else:
+            return None
+    return TopicTree.from_json(data, levels)
 
 
 def _spec_of(manifest: dict) -> tuple[RunSpec, dict, int, bool]:
@@ -301,6 +323,7 @@ def fields(points: pd.DataFrame, X: np.ndarray, manifest: dict) -> dict:
         input_notes=list(manifest.get("input_notes", [])),
         warnings=list(manifest.get("warnings", [])),
         cluster_summary=manifest.get("cluster_summary", ""),
+        tree=_tree(points, manifest, points["cluster"].to_numpy(np.int64)),
     )
 
 

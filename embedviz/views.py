@@ -21,8 +21,13 @@ from .errors import ParameterError
 from .figures._style import escape
 from .figures.scatter import (  # noqa: F401 - the page reads these here
     LABEL_POINTS_UP_TO,
+    LEAN_MAP_ABOVE,
     POINT_LABELS_AT_MOST,
+    ZOOM_LABELS_FUNCTION,
+    ZOOM_LABELS_SCRIPT,
     add_query_point,
+    add_zoom_labels,
+    has_zoom_labels,
     is_lean,
     ring_points,
 )
@@ -110,7 +115,12 @@ def colouring(analysis, colour_by: str | None = None) -> dict:
 
 
 def map_view(
-    analysis, colour_by: str | None = None, *, query=None, point_labels: bool | None = None
+    analysis,
+    colour_by: str | None = None,
+    *,
+    query=None,
+    point_labels: bool | None = None,
+    zoom_labels: bool = True,
 ) -> go.Figure:
     """The map: a plotly scatter, hover with each whole text, titled with the method, the
     number of texts and the model.
@@ -121,6 +131,9 @@ def map_view(
         point_labels: write each text beside its point (never overlapping; those that do
             not fit show on hover); by default only for a handful of texts. Without them,
             each cluster's name is written once at its centre.
+        zoom_labels: with a topic tree, name its coarsest level now and carry the finer
+            ones for a page that switches them by zoom (:data:`ZOOM_LABELS_SCRIPT`); else
+            the clusters' names.
     """
     fig = _map(
         analysis,
@@ -138,6 +151,15 @@ def map_view(
         hits = [int(i) for i in query.positions]
         _ring(analysis, fig, hits, f"{len(hits)} nearest the query")
         add_query_point(fig, query.coords[0], query.query)
+    tree = analysis.tree
+    by_cluster = colouring(analysis, colour_by)["group_names"] is not None
+    named = any(a.name == "cluster label" for a in fig.layout.annotations)
+    if zoom_labels and tree is not None and analysis.dims == 2 and by_cluster and named:
+        names = [
+            analysis.cluster_names if k == tree.base else tree.named(k) for k in range(tree.depth)
+        ]
+        ranges = [list(fig.layout.xaxis.range), list(fig.layout.yaxis.range)]
+        add_zoom_labels(fig, analysis.coords, tree.levels, names, ranges)
     return fig
 
 

@@ -65,7 +65,9 @@ def test_plot_writes_standalone_html_with_labels(tmp_path):
     assert '"type":"scatter3d"' in page
     assert json.dumps("如何更换花呗绑定银行卡")[1:-1] in page
     header = coords.read_bytes().decode("utf-8-sig").splitlines()[0]
-    assert header == "row,text,topic,cluster,cluster_name,neighbours_kept_of_10,x,y,z"
+    # One column per level of the topic tree: the coarser topics, and the clusters (none of
+    # these 52 texts' clusters is large enough to split into finer topics).
+    assert header == "row,text,topic,cluster,cluster_name,topic_coarse,neighbours_kept_of_10,x,y,z"
 
 
 @pytest.mark.parametrize(

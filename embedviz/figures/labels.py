@@ -142,16 +142,19 @@ def place_group_labels(
     names: Sequence[str],
     font_px: Sequence[float],
     ranges: Sequence[Sequence[float]],
+    zoom: float = 1.0,
 ) -> list[tuple[float, float] | None]:
     """Data coordinates for each group's label near its centre, or None where it fits
-    nowhere; groups are placed in the order given (largest first)."""
+    nowhere; groups are placed in the order given (largest first). ``zoom``: the labels
+    are for a view that many times closer (their boxes that much smaller against the data),
+    so that they stay apart at that zoom and every closer one."""
     anchors = to_pixels(np.asarray(centres, dtype=np.float64), ranges)
     (x0, x1), (y0, y1) = ranges
     width, height = NOMINAL_PLOT_PX
     placed: list[Placed] = []
     out: list[tuple[float, float] | None] = []
     for anchor, name, font in zip(anchors, names, font_px, strict=True):
-        size = np.array(text_box(name, font))
+        size = np.array(text_box(name, font)) / zoom
         spot = None
         for fx, fy in GROUP_OFFSETS:
             box = Placed(anchor, anchor + np.array([fx * size[0], fy * size[1]]), size)

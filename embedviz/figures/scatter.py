@@ -392,3 +392,94 @@ def add_query_point(fig: go.Figure, coords: np.ndarray, text: str) -> go.Figure:
                 margin = (hi - lo) * 0.05
                 axis.range = [min(lo, value - margin), max(hi, value + margin)]
     return fig
+
+
+#: Names that follow the zoom, on a drawn map with topic levels (the exported page; the app's
+#: zoomable map): the names of the finest level whose zoom the view has reached, those
+#: inside the view. The levels ride in ``layout.meta.embedviz_zoom_labels``
+#: (see :func:`add_zoom_labels`).
+ZOOM_LABELS_FUNCTION = """
+window.embedvizZoomLabels = function (gd) {
+  var shown = null, busy = false;
+  function update() {
+    var meta = gd.layout && gd.layout.meta && gd.layout.meta.embedviz_zoom_labels;
+    if (!meta || busy || !gd.layout.xaxis || !gd.layout.xaxis.range) return;
+    var xr = gd.layout.xaxis.range, yr = gd.layout.yaxis.range, full = meta.full;
+    var zoom = Math.min((full[0][1] - full[0][0]) / (xr[1] - xr[0]),
+                        (full[1][1] - full[1][0]) / (yr[1] - yr[0]));
+    var level = 0;
+    meta.layers.forEach(function (layer, k) { if (zoom >= layer.zoom * 0.999) level = k; });
+    var visible = meta.layers[level].annotations.filter(function (a) {
+      return a.x >= xr[0] && a.x <= xr[1] && a.y >= yr[0] && a.y <= yr[1];
+    });
+    var key = level + '|' + visible.map(function (a) { return a.text; }).join('|');
+    if (key === shown) return;
+    shown = key;
+    var keep = (gd.layout.annotations || []).filter(function (a) {
+      return a.name !== 'zoom label';
+    });
+    busy = true;
+    Plotly.relayout(gd, {annotations: keep.concat(visible)}).then(function () { busy = false; });
+  }
+  gd.on('plotly_relayout', update);
+  update();
+  return update;
+};
+"""
+#: The exported page's post_script: the function above, on the map's div.
+ZOOM_LABELS_SCRIPT = (
+    ZOOM_LABELS_FUNCTION + "\nwindow.embedvizZoomLabels(document.getElementById('{plot_id}'));\n"
+)
+#: How much closer the view must be before each finer level's names show (coarse first).
+LEVEL_ZOOMS = {2: (1.0, 3.0), 3: (1.0, 2.5, 6.0)}
+
+
+def add_zoom_labels(
+    fig: go.Figure,
+    coords: np.ndarray,
+    levels: Sequence[np.ndarray],
+    names: Sequence[Mapping[int, str]],
+    ranges,
+) -> None:
+    """Names of every topic level on a 2-D map: the coarsest written now, each finer level
+    kept in ``layout.meta`` with the zoom it shows from, placed so that no two overlap at
+    that zoom or closer (:data:`ZOOM_LABELS_SCRIPT` switches them as the view zooms)."""
+    zooms = LEVEL_ZOOMS.get(len(levels), tuple(2.0**k for k in range(len(levels))))
+    layers = []
+    for labels, named, zoom in zip(levels, names, zooms, strict=True):
+        ids = [c for c in sorted(set(np.asarray(labels).tolist())) if c >= 0 and c in named]
+        ids.sort(key=lambda c: -int(np.sum(labels == c)))
+        if not ids:
+            layers.append({"zoom": zoom, "annotations": []})
+            continue
+        biggest = int(np.sum(labels == ids[0]))
+        texts = [html.unescape(short_label(named[c], GROUP_LABEL_COLUMNS)) for c in ids]
+        fonts = [12 + 5 * np.sqrt(np.sum(labels == c) / biggest) for c in ids]
+        centres = np.array([np.median(coords[labels == c][:, :2], axis=0) for c in ids])
+        spots = place_group_labels(centres, texts, fonts, ranges, zoom=zoom)
+        annotations = [
+            dict(
+                x=float(spot[0]),
+                y=float(spot[1]),
+                text=escape(text),
+                font=dict(size=float(font), color="#222"),
+                name="zoom label",
+                showarrow=False,
+                bgcolor="rgba(255,255,255,0.75)",
+                borderpad=1,
+            )
+            for spot, text, font in zip(spots, texts, fonts, strict=True)
+            if spot is not None
+        ]
+        layers.append({"zoom": zoom, "annotations": annotations})
+    keep = [a for a in fig.layout.annotations if a.name != "cluster label"]
+    # Assigned, not update_layout: that merges a list into the old one by index.
+    fig.layout.annotations = [*keep, *layers[0]["annotations"]]
+    fig.layout.meta = {
+        "embedviz_zoom_labels": {"full": [list(r) for r in ranges], "layers": layers}
+    }
+
+
+def has_zoom_labels(fig: go.Figure) -> bool:
+    meta = fig.layout.meta
+    return isinstance(meta, dict) and "embedviz_zoom_labels" in meta

@@ -83,7 +83,8 @@ def main() -> None:
         st.error(safe(err))
         st.stop()
 
-    # LLM labels, once asked for, replace the keyword labels of these same clusters.
+    # LLM labels, once asked for, replace the keyword labels of these same clusters (and
+    # name a topic level's nodes, when the LLM was asked at that level).
     explained = run_state(cluster_key, "clusters")
     if explained.get("labels"):
         analysis = analysis.with_llm_labels(
@@ -91,6 +92,25 @@ def main() -> None:
         )
     # The run's result, for whoever drives the page (AppTest compares it with the CLI's).
     st.session_state["embedviz_analysis"] = analysis
+    tree = analysis.tree
+    if tree is not None and tree.depth > 1:
+        level = st.radio(
+            "Topic level",
+            tree.level_names,
+            index=tree.base,
+            horizontal=True,
+            key="topic_level",
+            help="The topic tree around the clusters: coarser topics (groups of clusters), "
+            "the clusters, finer topics (parts of a cluster). The map's colours, the "
+            "heatmap, the filter, the tables, the LLM and the downloads work at the level "
+            "picked; the map's names also follow the zoom when asked.",
+        )
+        if tree.level_of(level) != tree.base:
+            cluster_key = run_key(cluster_key, level)
+            named = run_state(cluster_key, "clusters")
+            if named.get("labels"):
+                analysis = analysis.with_level_names(level, named["labels"])
+            analysis = analysis.at_level(level)
     for message in analysis.warnings:
         st.warning(safe(message))
 

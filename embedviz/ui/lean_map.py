@@ -1,7 +1,8 @@
-"""The app's map of very many points (a lean map: no text per point), as a small Streamlit
-component: plotly draws it in the browser, and the text of the point under the cursor is
-fetched from this server, a file of :data:`CHUNK` texts at a time, never shipped for all.
-A box, lasso or click sends the selected positions back, as ``st.plotly_chart`` does.
+"""The app's own map component: plotly draws it in the browser, its topic names follow the zoom
+(coarse when zoomed out, finer as you zoom in), and for a map of very many points (a lean
+map: no text per point) the text of the point under the cursor is fetched from this server,
+a file of :data:`CHUNK` texts at a time, never shipped for all. A box, lasso or click sends
+the selected positions back, as ``st.plotly_chart`` does.
 
 The component's folder (its page, plotly.js, the texts) is made once per server process in
 a temporary folder, served by Streamlit's component route and removed at exit. A map's
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from ..analysis import ZOOM_LABELS_FUNCTION
+
 #: Texts per file the page fetches: a 1,000-text file of short texts is ~40 KB.
 CHUNK = 1000
 #: Where the page lives in the package.
@@ -40,6 +43,7 @@ def _root() -> Path:
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     shutil.copyfile(PAGE, root / "index.html")
     (root / "plotly.min.js").write_text(get_plotlyjs(), encoding="utf-8")
+    (root / "zoom.js").write_text(ZOOM_LABELS_FUNCTION, encoding="utf-8")
     (root / "texts").mkdir()
     return root
 

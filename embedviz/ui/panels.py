@@ -97,11 +97,23 @@ def map_panel(analysis: Analysis, view_key: str) -> None:
         "texts.",
     )
     state["found"] = found  # the HTML download shows the view as on screen
-    scatter = analysis.figure(colour_by, query=found, point_labels=point_labels)
+    tree = analysis.tree
+    follow = False
+    if tree is not None and tree.depth > 1 and analysis.dims == 2 and not point_labels:
+        follow = l_col.toggle(
+            "Names follow the zoom",
+            value=False,
+            key="zoom_names",
+            help="The coarsest topics' names when zoomed out, the clusters' and then the "
+            "finer topics' as you zoom in (the exported HTML always does this).",
+        )
+    scatter = analysis.figure(colour_by, query=found, point_labels=point_labels, zoom_labels=follow)
     if analysis.dims == 2:
         scatter.update_layout(dragmode="select")  # a drag selects points; zoom from the bar
     lean = is_lean(scatter)
-    if lean:
+    if lean or follow:
+        # The app's own component: it switches the names by zoom, and fetches a lean map's
+        # texts on hover.
         selection = lean_map(scatter, analysis.texts, key=f"lean_scatter_{view_key}") or []
     else:
         event = st.plotly_chart(
