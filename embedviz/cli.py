@@ -42,6 +42,7 @@ from .project import DEFAULT_RANDOM_STATE, METHODS
 from .project import REGISTRY as PROJECTORS
 from .shards import SHARD_ROWS
 from .spec import DEFAULT_METHOD, RunSpec
+from .topics import LEVEL_NAMES as TOPIC_LEVELS
 
 EXIT_USAGE = 2
 
@@ -273,8 +274,26 @@ def all_or_none():
         os.replace(temp, final)
 
 
+def at_level(analysis, args):
+    """The analysis at the topic level ``--level`` names (the clusters by default), with the
+    tree printed."""
+    tree = analysis.tree
+    if tree is not None:
+        print(f"Topic tree ({', '.join(tree.level_names)}):")
+        print("\n".join("  " + line for line in tree.lines()))
+    level = getattr(args, "level", None)
+    if level is None:
+        return analysis
+    if tree is None:
+        raise CLIError(f"--level {level}: these texts have no topic tree (too few clusters).")
+    if level not in tree.level_names:
+        raise CLIError(f"--level {level}: this tree has the levels {', '.join(tree.level_names)}.")
+    return analysis.at_level(level)
+
+
 def cmd_plot(args) -> int:
-    analysis = build_analysis(args)
+    whole = build_analysis(args)
+    analysis = at_level(whole, args)
     for note in analysis.notes[1:]:
         _say(note)
     heat = analysis.heatmap()
@@ -285,7 +304,7 @@ def cmd_plot(args) -> int:
         if args.coords_csv:
             analysis.to_csv(stage(args.coords_csv))
         if args.save:
-            analysis.save(stage(args.save))
+            whole.save(stage(args.save))
     out = Path(args.out)
     _say(f"Wrote {out} ({out.stat().st_size / 2**20:.1f} MB; opens with no network).")
     if args.coords_csv:
@@ -438,13 +457,20 @@ def load_chat_model(args):
 def cmd_explain(args) -> int:
     from .explain import explain_analysis
 
-    analysis = build_analysis(args)
+    whole = build_analysis(args)
+    analysis = at_level(whole, args)
     _say(analysis.cluster_summary)
     if not analysis.clustered:
         raise CLIError("Fewer than two clusters: there is nothing to tell apart. Give more texts.")
     llm = load_chat_model(args)
     _say(f"Asking {llm.name} ...")
     analysis, found = explain_analysis(llm, analysis)
+    level = getattr(args, "level", None)
+    if level is not None and whole.tree is not None and level != "clusters":
+        # The names belong to that level of the tree: saved with the whole run.
+        whole = whole.with_level_names(level, {e.cluster: e.label for e in found})
+    else:
+        whole = analysis
     sizes = analysis.cluster_sizes()
     for e in found:
         against = "" if e.nearest is None else f"; against cluster {e.nearest}"
@@ -462,7 +488,7 @@ def cmd_explain(args) -> int:
             print(f"    dropped, not a member's text: {quote}")
     if args.save:
         with all_or_none() as stage:
-            analysis.save(stage(args.save))
+            whole.save(stage(args.save))
         _say(f"Saved the analysis with the LLM's labels to {args.save}.")
     return 0
 
@@ -712,6 +738,12 @@ def build_parser() -> argparse.ArgumentParser:
             "--save",
             help="also save the analysis to this folder (Parquet + .npy + JSON); "
             "`embedviz plot FOLDER` reopens it",
+        )
+        p.add_argument(
+            "--level",
+            choices=TOPIC_LEVELS,
+            help="the topic tree's level to colour, name, tabulate and explain: coarse "
+            "(groups of clusters), clusters (default), fine (parts of a cluster)",
         )
 
     plot = sub.add_parser(
