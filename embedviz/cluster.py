@@ -550,10 +550,13 @@ class HDBSCANClusterer(_Clusterer):
         min_cluster_size: int | None = MIN_CLUSTER_SIZE.default,
         max_noise: float = MAX_NOISE.default,
         space: str = SPACE.default,
+        random_state=DEFAULT_RANDOM_STATE,
     ):
         self.min_cluster_size = min_cluster_size
         self.max_noise = max_noise
         self.space = space
+        # HDBSCAN itself is deterministic; the neighbourhood space it runs in is seeded.
+        self.random_state = random_state
 
     def _fit_space(self, R: np.ndarray) -> np.ndarray:
         from sklearn.cluster import HDBSCAN

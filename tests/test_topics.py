@@ -49,6 +49,20 @@ def test_the_neighbourhood_space_from_its_threshold_and_the_embeddings_below(mon
     assert adjusted_rand_score(truth, km.labels_) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("method", ["kmeans", "hdbscan", "agglomerative"])
+def test_every_clusterer_finds_its_clusters_in_the_space_of_the_runs_seed(method):
+    # The space is a seeded UMAP: a run with seed 7 must cluster in seed 7's space (HDBSCAN,
+    # deterministic itself, once ignored the seed and always used seed 0's).
+    from embedviz._validation import check_embeddings
+    from embedviz.project.umap import rows_key
+
+    X, _ = groups([70, 70, 70])
+    first = cluster(X, method, random_state=7)
+    assert list(cluster_module._SPACES) == [(rows_key(check_embeddings(X)), 7)]
+    again = cluster(X, method, random_state=7)
+    assert (first.labels == again.labels).all()
+
+
 def test_a_sampled_space_is_made_above_twice_its_sample_and_carries_labels_to_all():
     from embedviz.project.umap import neighbourhood_space
 
