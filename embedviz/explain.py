@@ -58,6 +58,10 @@ HANDLE = re.compile(r"(?<![A-Za-z])([TNM])\s?(\d{1,2})(?![0-9])")
 #: nothing ("主题0", "第1组") sat within 0.02-0.07 of every centre, and is left alone.
 RIVAL_MARGIN = 0.1
 ONE_MEMBER_MARGIN = 0.25
+#: The "difference" must be the model's own sentence: at least this share of its letters
+#: outside the texts it quotes or copies. A small model, asked in Chinese, answered with the
+#: members' texts strung together ("「…」、「…」、「…」与「…」不同") or read the prompt back.
+OWN_WORDS = 1 / 3
 
 SYSTEM_PROMPT = (
     "You are a careful analyst of text collections. You answer only with the JSON asked for."
@@ -74,10 +78,11 @@ The nearest other group's most typical members:
 Answer in English, with JSON only:
 {{"label": "...", "difference": "...", "evidence": ["T1", "T2"], "misfits": []}}
 - "label": the topic all of this group's texts share, as a person would name it (1 to 4
-  words, e.g. "Sports", "Stock market", "Weather forecasts"): the whole group's topic, not
-  a detail of one text, and distinct from the nearest group;
-- "difference": one sentence, in words, on what this group's texts are about and what the
-  nearest group's are about instead; quote a text if you need one, never write T1, N1 or M1;
+  words, the kind of name a newspaper's section or a library's shelf has): the whole
+  group's topic, not a detail of one text, and distinct from the nearest group;
+- "difference": one sentence in your own words on what this group's texts are about and
+  what the nearest group's are about instead, in the form "These texts are about …; the
+  nearest group's are about …."; do not copy or list the texts, never write T1, N1 or M1;
 - "evidence": two or three of its members that show it best, by number ("T1");
 - "misfits": the numbers ("M1") of the possible misfits that are about something else than
   the rest of the group; [] when they all belong."""
@@ -91,9 +96,11 @@ EXPLAIN_PROMPT_ZH = """下面是一组文本，由句向量聚类得到（共 {s
 {misfits}{taken}
 只用 JSON 回答，内容用简体中文：
 {{"label": "...", "difference": "...", "evidence": ["T1", "T2"], "misfits": []}}
-- "label"：这一组所有文本共同的主题，用人们会用的说法（2 到 8 个字，
-  如「体育」「股市行情」「天气预报」）；概括整组，不要只概括其中一条的细节，也要与最接近的那一组不同；
-- "difference"：一句完整的中文，说明这一组文本在讲什么、最接近的那一组在讲什么；需要时直接引用原文，
+- "label"：这一组所有文本共同的主题，用人们会用的说法
+  （2 到 8 个字，像报纸的版面名或图书馆的分类名）；概括整组，不要只概括其中一条的细节，
+  也要与最接近的那一组不同；
+- "difference"：用你自己的话写一句完整的中文，说明这一组文本在讲什么、最接近的那一组在讲什么
+  （写成「这一组讲的是……，最接近的那一组讲的是……。」）；不要照抄或罗列原文，
   不要写 T1、N1、M1 这样的编号；
 - "evidence"：最能说明这一组的两三条，写编号（如 "T1"）；
 - "misfits"：可能不属于这一组的文本中，确实在讲别的事情的那些的编号（如 "M1"）；都属于就写 []。"""
@@ -111,6 +118,15 @@ Names already given to other groups (do not reuse them): {names}
 TAKEN_BLOCK_ZH = """
 已经给别的组起过的名字（不要重复）：{names}
 """
+#: Phrases of the prompt itself (its headings, its form with the blanks unfilled): an answer
+#: that holds one has read the prompt back instead of answering it.
+PROMPT_PHRASES = (
+    "由句向量聚类得到", "最典型的几条", "分布在这一组各处", "这一组常见、别组少见的词",
+    "可能不属于它的文本", "已经给别的组起过的名字", "讲的是……",
+    "found by clustering sentence embeddings", "most typical members",
+    "members from across the group", "Words frequent in this group", "may not belong (far",
+    "Names already given", "are about …",
+)  # fmt: skip
 #: Said to the model when its first answer needs another try.
 RETRY_LANGUAGE = "Answer again in English only, the same JSON."
 RETRY_LANGUAGE_ZH = "请用简体中文重新回答，同样的 JSON。"
@@ -121,6 +137,19 @@ RETRY_LABEL = (
 RETRY_LABEL_ZH = (
     "名字「{label}」更贴近{what}，而不是这一组的全部文本。请给出整组共同的主题，同样的 JSON。"
 )
+RETRY_TAKEN = "The label {label!r} is already another group's. Name what sets this one apart."
+RETRY_TAKEN_ZH = "名字「{label}」已经给了别的组，请换一个能把这一组区分出来的名字。"
+RETRY_SENTENCE = (
+    'The "difference" copies the texts or the question. Write it as one sentence in your '
+    "own words: what this group is about, and what the nearest group is about. The same JSON."
+)
+RETRY_SENTENCE_ZH = (
+    "“difference” 照抄了原文或题目。请用你自己的话写一句：这一组在讲什么，"
+    "最接近的那一组在讲什么。同样的 JSON。"
+)
+#: The sentence written from the keywords when the model's, asked twice, was not its own.
+FROM_KEYWORDS = "This group is mostly about {own}; the nearest group about {other}."
+FROM_KEYWORDS_ZH = "这一组多谈{own}，最接近的那一组多谈{other}。"
 
 #: The answer's shape, for backends that can hold the model to it. The lengths keep a small
 #: model from looping (a 1.5B model once repeated one clause until it ran out of tokens).
@@ -173,8 +202,11 @@ class ClusterExplanation:
     #: the model gave no usable label: the keywords stand in
     fallback: bool = False
     #: why the model was asked a second time (another language, a label that fit another
-    #: group or one member better), or None
+    #: group or one member better, a sentence not its own), or None
     asked_again: str | None = None
+    #: the model's sentence, asked twice, only copied the texts or the prompt: ``versus``
+    #: is written from the keywords instead (and says so in the notes)
+    versus_from_keywords: bool = False
 
     @property
     def explanation(self) -> str:
@@ -193,6 +225,11 @@ class ClusterExplanation:
             out.append(
                 f"{len(self.dropped)} quote(s) are not member texts and were dropped: "
                 + " / ".join(f"“{q}”" for q in self.dropped)
+            )
+        if self.versus_from_keywords:
+            out.append(
+                "The model's sentence only copied the texts or the question (asked twice), "
+                "so the contrast is written from the keywords."
             )
         if self.misfits:
             out.append("Does not fit: " + " / ".join(f"“{texts[i]}”" for i in self.misfits))
@@ -367,6 +404,55 @@ def unhandle(sentence: str, p: Prompted, neighbour: Prompted | None, texts) -> s
     return " ".join(out.split())
 
 
+def own_words_problem(sentence: str, shown: Sequence[str]) -> str | None:
+    """Why ``sentence`` is not the model's own, or None: it reads the prompt back
+    ("prompt"), or fewer than :data:`OWN_WORDS` of its letters lie outside the quotes and
+    the ``shown`` texts it copies ("texts")."""
+    if any(phrase in sentence for phrase in PROMPT_PHRASES):
+        return "prompt"
+    rest = re.sub(r"「[^」]*」|『[^』]*』|“[^”]*”|\"[^\"]*\"", " ", sentence)
+    copies = {" ".join(t.split()) for t in shown} | {_cut(t).rstrip("…") for t in shown}
+    for text in sorted(copies, key=len, reverse=True):
+        if len(text) >= MIN_QUOTE_CHARS:
+            rest = rest.replace(text, " ")
+    total = _letters(sentence)
+    if total and _letters(rest) < OWN_WORDS * total:
+        return "texts"
+    return None
+
+
+def _letters(text: str) -> int:
+    return len(re.findall(r"[\u3400-\u9fff]|[A-Za-z0-9]", text))
+
+
+def _shown(p: Prompted, neighbour: Prompted | None, texts) -> list[str]:
+    """Every text the prompt for ``p`` showed."""
+    near = neighbour.members[:3] if neighbour is not None else []
+    return [*p.members, *near, *(texts[i] for i in p.candidates)]
+
+
+def _sentence(item: dict, p: Prompted, neighbour: Prompted | None, texts) -> str:
+    """The answer's "difference", one line, its handles replaced by their texts."""
+    return unhandle(" ".join(str(item.get("difference") or "").split()), p, neighbour, texts)
+
+
+def _own_sentence(item: dict, p: Prompted, neighbour: Prompted | None, texts) -> bool:
+    sentence = _sentence(item, p, neighbour, texts)
+    return bool(sentence) and own_words_problem(sentence, _shown(p, neighbour, texts)) is None
+
+
+def from_keywords(p: Prompted, keywords: dict[int, str] | None, zh: bool) -> str:
+    """What separates the cluster, written from its keywords and its neighbour's ("" when
+    either has none)."""
+    words = keywords or {}
+    own, other = words.get(p.cluster, ""), words.get(p.nearest, "")
+    if not own or not other:
+        return ""
+    join = "、" if zh else ", "
+    own, other = (join.join(w.split(" · ")) for w in (own, other))
+    return (FROM_KEYWORDS_ZH if zh else FROM_KEYWORDS).format(own=own, other=other)
+
+
 def parse_answer(answer: str) -> dict:
     """The JSON object in a model's answer (it may wrap it in prose or a code fence; a list
     of one object counts). An answer cut off half-way keeps the fields it finished."""
@@ -483,17 +569,14 @@ def explain_clusters(
 
     for g, p in enumerate(shown):
         neighbour = by_id.get(p.nearest)
+        taken = [e.label for e in out if not e.fallback]
         prompt = build_prompt(
-            p,
-            neighbour,
-            texts,
-            taken=[e.label for e in out if not e.fallback],
-            keywords=(keywords or {}).get(p.cluster, ""),
+            p, neighbour, texts, taken=taken, keywords=(keywords or {}).get(p.cluster, "")
         )
         transcript += f"\n[cluster {p.cluster}] "
         messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
         answer, item = ask(messages)
-        why = _ask_again(item, p, neighbour, g, zh, encoder, U, centres, labels, texts)
+        why = _ask_again(item, p, neighbour, g, zh, encoder, U, centres, labels, texts, taken)
         if why:
             transcript += "\n[asked again] "
             messages += [
@@ -502,8 +585,14 @@ def explain_clusters(
             ]
             _, again = ask(messages)
             if str(again.get("label") or "").strip():
+                keep = _own_sentence(item, p, neighbour, texts)
+                if keep and not _own_sentence(again, p, neighbour, texts):
+                    again = {**again, "difference": item.get("difference")}
                 item = {**item, **again}
         e = _checked(item, p, neighbour, texts, labels, keywords)
+        if not e.fallback and e.versus and not _own_sentence(item, p, neighbour, texts):
+            e.versus = from_keywords(p, keywords, zh)
+            e.versus_from_keywords = True
         e.asked_again = why
         out.append(e)
     if failed is not None and not any(e.evidence or e.versus for e in out if not e.fallback):
@@ -517,10 +606,13 @@ def explain_clusters(
     return out
 
 
-def _ask_again(item, p, neighbour, g, zh, encoder, U, centres, labels, texts) -> str | None:
+def _ask_again(
+    item, p, neighbour, g, zh, encoder, U, centres, labels, texts, taken=()
+) -> str | None:
     """What to say to the model when its answer should be asked for again, or None: an
-    answer in another language than the texts', or a label that fits another cluster or one
-    member better than its own cluster."""
+    answer in another language than the texts', a label already given to another cluster,
+    a label that fits another cluster or one member better than its own cluster, a sentence
+    that is not its own (the texts or the prompt copied back)."""
     label = " ".join(str(item.get("label") or "").split())
     said = f"{label} {item.get('difference') or ''}".strip()
     if not said:
@@ -530,6 +622,20 @@ def _ask_again(item, p, neighbour, g, zh, encoder, U, centres, labels, texts) ->
         return RETRY_LANGUAGE_ZH
     if not zh and share > 0.5:
         return RETRY_LANGUAGE
+    reasons = []
+    if label in taken:
+        reasons.append((RETRY_TAKEN_ZH if zh else RETRY_TAKEN).format(label=label))
+    else:
+        fits = _label_fits(label, p, neighbour, g, zh, encoder, U, centres, labels, texts)
+        reasons += [fits] if fits else []
+    if item.get("difference") and not _own_sentence(item, p, neighbour, texts):
+        reasons.append(RETRY_SENTENCE_ZH if zh else RETRY_SENTENCE)
+    return " ".join(reasons) or None
+
+
+def _label_fits(label, p, neighbour, g, zh, encoder, U, centres, labels, texts) -> str | None:
+    """What to tell the model when ``label`` sits nearer another cluster's centre, or one
+    member, than its own cluster's centre; None when it fits (or cannot be checked)."""
     if encoder is None or centres is None or not label or NO_NAME.match(label):
         return None
     v = np.asarray(encoder.encode([label]), dtype=np.float32)[0]
@@ -564,8 +670,7 @@ def _checked(item: dict, p: Prompted, neighbour, texts, labels, keywords) -> Clu
     label = " ".join(str(item.get("label") or "").split())
     if NO_NAME.match(label):  # "group 0" names nothing
         label = ""
-    said = item.get("difference") or ""
-    versus = unhandle(" ".join(str(said).split()), p, neighbour, texts)
+    versus = _sentence(item, p, neighbour, texts)
     fallback = not label
     if fallback:
         label = (keywords or {}).get(p.cluster, f"cluster {p.cluster}")

@@ -221,9 +221,11 @@ def test_explanations_are_checked_against_the_data(with_stray):
         "evidence": ["T1", "第0句话", "「第1句话」", "第15句话", "一句编出来的话"],
         "misfits": ["M1", "M9"],
     }
+    again = json.dumps({"label": "支付", "difference": "换卡", "evidence": [], "misfits": []})
     llm = Answers(
         "好的：\n```json\n" + json.dumps(first, ensure_ascii=False) + "\n```",
-        json.dumps({"label": "支付", "difference": "换卡", "evidence": [], "misfits": []}),
+        again,  # the name the first group has: asked again ...
+        again,  # ... and given again
         "我不知道",
     )
     found = explain_clusters(llm, texts, X, truth, {2: "天气"})
@@ -237,9 +239,11 @@ def test_explanations_are_checked_against_the_data(with_stray):
     notes = e.notes(texts)
     assert "2 quote(s) are not member texts and were dropped" in notes[0]
     assert notes[1] == "Does not fit: “第9句话”"
-    # The second prompt was told the first name, to keep them apart; they still clash here,
-    # so both get their number. A group with no usable answer keeps its keywords, and says so.
+    # The second prompt was told the first name, to keep them apart, and asked again when it
+    # came back; they still clash here, so both get their number. A group with no usable
+    # answer keeps its keywords, and says so.
     assert "（不要重复）：支付" in llm.prompts[1][-1]["content"]
+    assert "名字「支付」已经给了别的组" in llm.prompts[2][-1]["content"]
     assert [e.label for e in found] == ["支付 (0)", "支付 (1)", "天气"]
     assert found[2].fallback and "no label" in found[2].versus
 
@@ -255,6 +259,36 @@ def test_the_prompts_handles_never_reach_the_reader(with_stray):
     for e in found:
         assert not re.search(r"(?<![A-Za-z])[TNM]\d", e.versus), e.versus
         assert f"「{e.members[0]}」" in e.versus  # the text it stood for, quoted
+
+
+def test_a_sentence_that_copies_the_texts_or_the_prompt_is_asked_for_again(with_stray):
+    # What the bundled model did on Chinese texts: strung the members' texts together, or
+    # read the prompt's headings back. Asked again once; a second copy gives way to a
+    # sentence written from the keywords, which the notes say.
+    from embedviz.explain import explain_clusters
+
+    X, truth = with_stray
+    texts = [f"第{i}句话讲的事情" for i in range(30)]
+    listed = "T1、T2、T3、T4与N1、N2不同。"
+    echoed = "第0句话讲的事情。与它最接近的另一组最典型的几条：第10句话讲的事情。"
+    llm = Answers(
+        json.dumps({"label": "付款", "difference": listed}, ensure_ascii=False),
+        json.dumps({"label": "付款", "difference": listed}, ensure_ascii=False),
+        json.dumps({"label": "换卡", "difference": echoed}, ensure_ascii=False),
+        json.dumps({"label": "换卡", "difference": "这一组问换卡，最近的一组问付款。"}),
+        json.dumps({"label": "天气", "difference": "这一组问天气，最近的一组问付款。"}),
+    )
+    keywords = {0: "付款 · 花呗", 1: "换卡 · 银行卡", 2: "天气 · 下雨"}
+    found = explain_clusters(llm, texts, X, truth, keywords)
+    assert "照抄了原文或题目" in llm.prompts[1][-1]["content"]
+    assert found[0].versus_from_keywords and "付款、花呗" in found[0].versus
+    assert "换卡、银行卡" in found[0].versus and "「" not in found[0].versus
+    assert any("written from the keywords" in n for n in found[0].notes(texts))
+    assert "照抄了原文或题目" in llm.prompts[3][-1]["content"]
+    assert found[1].versus == "这一组问换卡，最近的一组问付款。"
+    assert not found[1].versus_from_keywords and found[1].asked_again
+    assert found[2].asked_again is None and found[2].versus.startswith("这一组问天气")
+    assert not llm.answers  # five answers for three clusters: two asked again
 
 
 def test_an_answer_in_the_wrong_language_is_asked_for_again(with_stray):
