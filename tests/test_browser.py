@@ -315,7 +315,11 @@ def test_hostile_strings_show_as_text_and_nothing_is_fetched(server, browser, tm
 
     pd.DataFrame(rows, columns=["text", column]).to_csv(upload, index=False)
     answers = [
-        {"label": f"![l]({leak.url}/llm.png)", "difference": f"{img} 解释", "evidence": ["T1"]},
+        {  # enough words of its own that it is not asked again (explain.own_words_problem)
+            "label": f"![l]({leak.url}/llm.png)",
+            "difference": f"{img} 解释：这一组讲的是怎样换绑付款的卡",
+            "evidence": ["T1"],
+        },
         {
             "label": "<script>alert(1)</script>",
             "difference": f"[x]({leak.url}/e)",

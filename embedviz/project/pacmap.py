@@ -87,6 +87,14 @@ class PaCMAPProjector(Projector):
             )
             n_neighbors = n - 2
         self.used_params_["n_neighbors"] = n_neighbors
+        fp_ratio = self.FP_ratio
+        if round(n_neighbors * fp_ratio) < 1:  # PaCMAP refuses a run with no further pairs
+            fp_ratio = 1 / n_neighbors
+            clamp_warn(
+                f"PaCMAP FP_ratio {self.FP_ratio:g} gives no further pair per text with "
+                f"{n_neighbors} near pairs; raised to {fp_ratio:.3g} (one further pair)."
+            )
+            self.used_params_["FP_ratio"] = fp_ratio
         try:
             import pacmap
         except ImportError as err:
@@ -102,7 +110,7 @@ class PaCMAPProjector(Projector):
                 n_components=self.n_components,
                 n_neighbors=n_neighbors,
                 MN_ratio=self.MN_ratio,
-                FP_ratio=self.FP_ratio,
+                FP_ratio=fp_ratio,
                 distance="angular",
                 random_state=self.random_state,
             )

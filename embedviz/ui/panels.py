@@ -224,7 +224,9 @@ def filter_panel(analysis: Analysis, key: str) -> Analysis:
             else:
                 counts = pd_counts(values)
                 picked = st.multiselect(
-                    safe(f"{name}: keep texts whose value is one of"),
+                    # Only the name escaped: the label is also the box's accessible name, where
+                    # an escaped colon would be read out as a backslash.
+                    f"{safe(name)}: keep texts whose value is one of",
                     list(counts),
                     key=f"filter_{k}_{key}",
                     format_func=lambda v, counts=counts: f"{v} ({counts[v]})",
