@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -43,7 +44,7 @@ from .llm import ChatModel, LLMError
 PER_CLUSTER = 5
 SPREAD = 3
 MISFIT_CANDIDATES = 3
-MAX_CHARS = 80
+MAX_CHARS = 60
 #: Labels that only number the group ("group 0", "第1组") are no labels.
 NO_NAME = re.compile(r"^\s*(group|cluster|组|第)?\s*\d+\s*(组)?\s*$", re.I)
 #: A quote shorter than this must equal a whole member text to count as found.
@@ -72,14 +73,14 @@ Its most typical members, then members from across the group:
 {members}
 Words frequent in this group and rare elsewhere: {keywords}
 
-The nearest other group's most typical members:
+The nearest other group's most typical members{neighbour_words}:
 {neighbour}
-{misfits}{taken}
+{misfits}
 Answer in English, with JSON only:
 {{"label": "...", "difference": "...", "evidence": ["T1", "T2"], "misfits": []}}
 - "label": the topic all of this group's texts share, as a person would name it (1 to 4
   words, the kind of name a newspaper's section or a library's shelf has): the whole
-  group's topic, not a detail of one text, and distinct from the nearest group;
+  group's topic, not a detail of one text, and distinct from the nearest group{taken};
 - "difference": one sentence in your own words on what this group's texts are about and
   what the nearest group's are about instead, in the form "These texts are about …; the
   nearest group's are about …."; do not copy or list the texts, never write T1, N1 or M1;
@@ -91,14 +92,14 @@ EXPLAIN_PROMPT_ZH = """下面是一组文本，由句向量聚类得到（共 {s
 {members}
 这一组常见、别组少见的词：{keywords}
 
-与它最接近的另一组最典型的几条：
+与它最接近的另一组最典型的几条{neighbour_words}：
 {neighbour}
-{misfits}{taken}
+{misfits}
 只用 JSON 回答，内容用简体中文：
 {{"label": "...", "difference": "...", "evidence": ["T1", "T2"], "misfits": []}}
 - "label"：这一组所有文本共同的主题，用人们会用的说法
   （2 到 8 个字，像报纸的版面名或图书馆的分类名）；概括整组，不要只概括其中一条的细节，
-  也要与最接近的那一组不同；
+  也要与最接近的那一组不同{taken}；
 - "difference"：用你自己的话写一句完整的中文，说明这一组文本在讲什么、最接近的那一组在讲什么
   （写成「这一组讲的是……，最接近的那一组讲的是……。」）；不要照抄或罗列原文，
   不要写 T1、N1、M1 这样的编号；
@@ -112,20 +113,18 @@ MISFITS_BLOCK_ZH = """
 这一组里可能不属于它的文本（离中心远，或离别的组更近）：
 {candidates}
 """
-TAKEN_BLOCK = """
-Names already given to other groups (do not reuse them): {names}
-"""
-TAKEN_BLOCK_ZH = """
-已经给别的组起过的名字（不要重复）：{names}
-"""
+TAKEN_BLOCK = " and from the names other groups already have ({names})"
+TAKEN_BLOCK_ZH = "，也不能用别的组已经用过的名字（{names}）"
+NEIGHBOUR_WORDS = " (its frequent words: {words})"
+NEIGHBOUR_WORDS_ZH = "（它的常见词：{words}）"
 #: Phrases of the prompt itself (its headings, its form with the blanks unfilled): an answer
 #: that holds one has read the prompt back instead of answering it.
 PROMPT_PHRASES = (
     "由句向量聚类得到", "最典型的几条", "分布在这一组各处", "这一组常见、别组少见的词",
-    "可能不属于它的文本", "已经给别的组起过的名字", "讲的是……",
+    "可能不属于它的文本", "别的组已经用过的名字", "讲的是……", "它的常见词",
     "found by clustering sentence embeddings", "most typical members",
     "members from across the group", "Words frequent in this group", "may not belong (far",
-    "Names already given", "are about …",
+    "names other groups already have", "are about …", "its frequent words",
 )  # fmt: skip
 #: Said to the model when its first answer needs another try.
 RETRY_LANGUAGE = "Answer again in English only, the same JSON."
@@ -356,10 +355,11 @@ def build_prompt(
     texts: Sequence[str],
     taken: Sequence[str] = (),
     keywords: str = "",
+    neighbour_keywords: str = "",
 ) -> str:
     """The prompt for one cluster, in the texts' language: its typical members and some from
-    across it, its keywords, its nearest cluster's typical members, the possible misfits,
-    and the names already given (so that the new one differs)."""
+    across it, its keywords, its nearest cluster's typical members and keywords, the possible
+    misfits, and the names already given (so that the new one differs)."""
     zh = _chinese(texts)
     members = "\n".join(f"  T{k}. {_cut(t)}" for k, t in enumerate(p.members, start=1))
     near = "  （没有：这是唯一的一组）" if zh else "  (none: this is the only group)"
@@ -373,11 +373,13 @@ def build_prompt(
             )
         )
     taken_block = (TAKEN_BLOCK_ZH if zh else TAKEN_BLOCK).format(names=" / ".join(taken))
+    words = (NEIGHBOUR_WORDS_ZH if zh else NEIGHBOUR_WORDS).format(words=neighbour_keywords)
     return (EXPLAIN_PROMPT_ZH if zh else EXPLAIN_PROMPT).format(
         size=p.size,
         members=members,
         keywords=keywords or "-",
         neighbour=near,
+        neighbour_words=words if neighbour is not None and neighbour_keywords else "",
         misfits=misfits,
         taken=taken_block if taken else "",
     )
@@ -570,8 +572,14 @@ def explain_clusters(
     for g, p in enumerate(shown):
         neighbour = by_id.get(p.nearest)
         taken = [e.label for e in out if not e.fallback]
+        words = keywords or {}
         prompt = build_prompt(
-            p, neighbour, texts, taken=taken, keywords=(keywords or {}).get(p.cluster, "")
+            p,
+            neighbour,
+            texts,
+            taken=taken,
+            keywords=words.get(p.cluster, ""),
+            neighbour_keywords=words.get(p.nearest, "") if p.nearest is not None else "",
         )
         transcript += f"\n[cluster {p.cluster}] "
         messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
@@ -597,13 +605,24 @@ def explain_clusters(
         out.append(e)
     if failed is not None and not any(e.evidence or e.versus for e in out if not e.fallback):
         raise failed
-    seen: dict[str, int] = {}
-    for e in out:
-        seen[e.label] = seen.get(e.label, 0) + 1
-    for e in out:
-        if seen[e.label] > 1:
-            e.label = f"{e.label} ({e.cluster})"
+    _tell_apart(out, keywords or {})
     return out
+
+
+def _tell_apart(found: list[ClusterExplanation], keywords: dict[int, str]) -> None:
+    """Labels that came back equal (the model asked again and insisted) get their cluster's
+    first keyword the label does not hold, else the cluster's number."""
+    for suffix in (
+        lambda e: next(
+            (f" · {w}" for w in keywords.get(e.cluster, "").split(" · ") if w and w not in e.label),
+            "",
+        ),  # fmt: skip
+        lambda e: f" ({e.cluster})",
+    ):
+        seen = Counter(e.label.casefold() for e in found)
+        for e in found:
+            if seen[e.label.casefold()] > 1:
+                e.label += suffix(e)
 
 
 def _ask_again(
@@ -623,7 +642,7 @@ def _ask_again(
     if not zh and share > 0.5:
         return RETRY_LANGUAGE
     reasons = []
-    if label in taken:
+    if label.casefold() in {t.casefold() for t in taken}:
         reasons.append((RETRY_TAKEN_ZH if zh else RETRY_TAKEN).format(label=label))
     else:
         fits = _label_fits(label, p, neighbour, g, zh, encoder, U, centres, labels, texts)

@@ -194,16 +194,22 @@ def test_explain_prompt_shows_typical_members_the_nearest_group_and_possible_mis
     for p in shown:
         assert p.nearest is not None and p.nearest != p.cluster
     prompt = build_prompt(
-        shown[0], shown[shown[0].nearest], texts, taken=["天气预报"], keywords="句子 · 天气"
+        shown[0],
+        shown[shown[0].nearest],
+        texts,
+        taken=["天气预报"],
+        keywords="句子 · 天气",
+        neighbour_keywords="换卡 · 银行",
     )
     # Asked in the texts' language: its members, three of the nearest group's, the offered
     # misfits, its keywords and the names taken.
     assert all(f"T{k}. {t}" in prompt for k, t in enumerate(shown[0].members, 1))
     assert all(f"N{k}. " in prompt for k in (1, 2, 3)) and "N4. " not in prompt
     assert "M1. 句子9" in prompt and "（共 10 条）" in prompt and "句子 · 天气" in prompt
-    assert "（不要重复）：天气预报" in prompt and "内容用简体中文" in prompt
+    assert "别的组已经用过的名字（天气预报）" in prompt and "内容用简体中文" in prompt
+    assert "最典型的几条（它的常见词：换卡 · 银行）" in prompt
     english = build_prompt(shown[0], None, [f"sentence {i}" for i in range(30)], taken=["x"])
-    assert "(10 texts)" in english and "do not reuse them): x" in english
+    assert "(10 texts)" in english and "names other groups already have (x)" in english
     assert "Answer in English" in english
     assert text_language(seed_texts) == "Chinese (简体中文)"
     assert text_language(["How do I change my card?"]) == "English"
@@ -242,10 +248,23 @@ def test_explanations_are_checked_against_the_data(with_stray):
     # The second prompt was told the first name, to keep them apart, and asked again when it
     # came back; they still clash here, so both get their number. A group with no usable
     # answer keeps its keywords, and says so.
-    assert "（不要重复）：支付" in llm.prompts[1][-1]["content"]
+    assert "别的组已经用过的名字（支付）" in llm.prompts[1][-1]["content"]
     assert "名字「支付」已经给了别的组" in llm.prompts[2][-1]["content"]
     assert [e.label for e in found] == ["支付 (0)", "支付 (1)", "天气"]
     assert found[2].fallback and "no label" in found[2].versus
+
+
+def test_a_name_given_twice_is_asked_again_then_told_apart_by_a_keyword(with_stray):
+    from embedviz.explain import explain_clusters
+
+    X, truth = with_stray
+    texts = [f"第{i}句话" for i in range(30)]
+    same = json.dumps({"label": "支付", "difference": "这一组讲付款，最近的一组讲别的。"})
+    llm = Answers(*[same] * 5)  # the first once, the others asked again and insisting
+    keywords = {0: "支付 · 花呗", 1: "银行卡 · 支付", 2: "支付"}
+    found = explain_clusters(llm, texts, X, truth, keywords)
+    assert [e.asked_again is not None for e in found] == [False, True, True]
+    assert [e.label for e in found] == ["支付 · 花呗", "支付 · 银行卡", "支付"]
 
 
 def test_the_prompts_handles_never_reach_the_reader(with_stray):
