@@ -146,6 +146,21 @@ RETRY_SENTENCE_ZH = (
     "“difference” 照抄了原文或题目。请用你自己的话写一句：这一组在讲什么，"
     "最接近的那一组在讲什么。同样的 JSON。"
 )
+RETRY_SAME = (
+    'The "difference" says the same of both groups. Say what this group is about and what '
+    "the nearest group is about instead, so that a reader can tell them apart. The same JSON."
+)
+RETRY_SAME_ZH = (
+    "“difference” 说这两组讲的是同一件事。请写出这一组讲什么、最接近的那一组讲什么，"
+    "让读者分得清它们。同样的 JSON。"
+)
+#: The two halves of the sentence's form, to see whether both name the same thing.
+HALVES = re.compile(
+    r"(?:这一组|these texts)[^，,；;]*?(?:讲的是|在讲|are about)(?P<own>.+?)"
+    r"[，,；;]\s*(?:而|and\s+|while\s+)?(?:最接近的那一组|the nearest group(?:'s)?)"
+    r"[^，,；;]*?(?:讲的是|在讲|are about|is about)(?P<other>.+?)[。.]?$",
+    re.I,
+)
 #: The sentence written from the keywords when the model's, asked twice, was not its own.
 FROM_KEYWORDS = "This group is mostly about {own}; the nearest group about {other}."
 FROM_KEYWORDS_ZH = "这一组多谈{own}，最接近的那一组多谈{other}。"
@@ -408,10 +423,14 @@ def unhandle(sentence: str, p: Prompted, neighbour: Prompted | None, texts) -> s
 
 def own_words_problem(sentence: str, shown: Sequence[str]) -> str | None:
     """Why ``sentence`` is not the model's own, or None: it reads the prompt back
-    ("prompt"), or fewer than :data:`OWN_WORDS` of its letters lie outside the quotes and
-    the ``shown`` texts it copies ("texts")."""
+    ("prompt"), says the same of both groups ("same": "这一组讲的是拆迁，最接近的那一组讲的是
+    拆迁。"), or fewer than :data:`OWN_WORDS` of its letters lie outside the quotes and the
+    ``shown`` texts it copies ("texts")."""
     if any(phrase in sentence for phrase in PROMPT_PHRASES):
         return "prompt"
+    halves = HALVES.search(sentence.strip())
+    if halves and _gist(halves["own"]) == _gist(halves["other"]):
+        return "same"
     rest = re.sub(r"「[^」]*」|『[^』]*』|“[^”]*”|\"[^\"]*\"", " ", sentence)
     copies = {" ".join(t.split()) for t in shown} | {_cut(t).rstrip("…") for t in shown}
     for text in sorted(copies, key=len, reverse=True):
@@ -421,6 +440,11 @@ def own_words_problem(sentence: str, shown: Sequence[str]) -> str | None:
     if total and _letters(rest) < OWN_WORDS * total:
         return "texts"
     return None
+
+
+def _gist(half: str) -> str:
+    """One half of the sentence without its filler words, to compare with the other."""
+    return re.sub(r"关于|的|问题|\b(?:the|about|of|a|an)\b|\W", "", half.casefold())
 
 
 def _letters(text: str) -> int:
@@ -438,9 +462,13 @@ def _sentence(item: dict, p: Prompted, neighbour: Prompted | None, texts) -> str
     return unhandle(" ".join(str(item.get("difference") or "").split()), p, neighbour, texts)
 
 
-def _own_sentence(item: dict, p: Prompted, neighbour: Prompted | None, texts) -> bool:
+def _sentence_problem(item: dict, p: Prompted, neighbour: Prompted | None, texts) -> str | None:
     sentence = _sentence(item, p, neighbour, texts)
-    return bool(sentence) and own_words_problem(sentence, _shown(p, neighbour, texts)) is None
+    return own_words_problem(sentence, _shown(p, neighbour, texts)) if sentence else "none"
+
+
+def _own_sentence(item: dict, p: Prompted, neighbour: Prompted | None, texts) -> bool:
+    return _sentence_problem(item, p, neighbour, texts) is None
 
 
 def from_keywords(p: Prompted, keywords: dict[int, str] | None, zh: bool) -> str:
@@ -631,7 +659,7 @@ def _ask_again(
     """What to say to the model when its answer should be asked for again, or None: an
     answer in another language than the texts', a label already given to another cluster,
     a label that fits another cluster or one member better than its own cluster, a sentence
-    that is not its own (the texts or the prompt copied back)."""
+    that is not its own (the texts or the prompt copied back) or says the same of both."""
     label = " ".join(str(item.get("label") or "").split())
     said = f"{label} {item.get('difference') or ''}".strip()
     if not said:
@@ -647,7 +675,10 @@ def _ask_again(
     else:
         fits = _label_fits(label, p, neighbour, g, zh, encoder, U, centres, labels, texts)
         reasons += [fits] if fits else []
-    if item.get("difference") and not _own_sentence(item, p, neighbour, texts):
+    problem = _sentence_problem(item, p, neighbour, texts) if item.get("difference") else None
+    if problem == "same":
+        reasons.append(RETRY_SAME_ZH if zh else RETRY_SAME)
+    elif problem:
         reasons.append(RETRY_SENTENCE_ZH if zh else RETRY_SENTENCE)
     return " ".join(reasons) or None
 

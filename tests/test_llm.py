@@ -310,6 +310,29 @@ def test_a_sentence_that_copies_the_texts_or_the_prompt_is_asked_for_again(with_
     assert not llm.answers  # five answers for three clusters: two asked again
 
 
+def test_a_sentence_that_says_the_same_of_both_groups_is_asked_for_again(with_stray):
+    # What the bundled model wrote on real news titles: "这一组讲的是拆迁，最接近的那一组讲的是
+    # 拆迁。" A contrast with the same thing on both sides tells the reader nothing.
+    from embedviz.explain import explain_clusters
+
+    X, truth = with_stray
+    texts = [f"第{i}句话讲的事情" for i in range(30)]
+    same = "这一组讲的是拆迁，最接近的那一组讲的是关于拆迁的问题。"
+    llm = Answers(
+        json.dumps({"label": "拆迁", "difference": same}, ensure_ascii=False),
+        json.dumps({"label": "拆迁", "difference": same}, ensure_ascii=False),
+        json.dumps({"label": "换卡", "difference": "这一组讲的是换卡，最接近的那一组讲的是拆迁。"}),
+        json.dumps({"label": "天气", "difference": "这一组讲的是天气，最接近的那一组讲的是换卡。"}),
+    )
+    keywords = {0: "拆迁 · 补偿", 1: "换卡 · 银行卡", 2: "天气 · 下雨"}
+    found = explain_clusters(llm, texts, X, truth, keywords)
+    assert "说这两组讲的是同一件事" in llm.prompts[1][-1]["content"]
+    assert found[0].versus_from_keywords and "拆迁、补偿" in found[0].versus
+    assert [e.asked_again is None for e in found] == [False, True, True]
+    assert found[1].versus == "这一组讲的是换卡，最接近的那一组讲的是拆迁。"
+    assert not llm.answers
+
+
 def test_an_answer_in_the_wrong_language_is_asked_for_again(with_stray):
     from embedviz.explain import explain_clusters
 
