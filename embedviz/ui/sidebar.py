@@ -121,7 +121,7 @@ def sidebar() -> Settings:
     st.sidebar.header("Clusters")
     choices = [*CLUSTERERS, "none"]
     cluster = st.sidebar.selectbox(
-        "Clustering (on the embeddings, not the map)",
+        "Clustering (of the texts, not of the map)",
         choices,
         format_func=lambda c: CLUSTERERS[c].label if c in CLUSTERERS else "No clustering",
         key="cluster_method",
