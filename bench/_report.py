@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import platform
 import resource
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
+
+
+def scratch(prefix: str) -> Path:
+    """A temporary folder for a bench's inputs, caches and outputs (hundreds of MB to GBs),
+    removed when the bench exits, whether it ends well or not."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def machine() -> str:

@@ -12,16 +12,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ["EMBEDVIZ_CACHE_DIR"] = tempfile.mkdtemp(prefix="embedviz-bench-")
+from bench._report import print_table, scratch  # noqa: E402
 
-from bench._report import print_table  # noqa: E402
+os.environ["EMBEDVIZ_CACHE_DIR"] = str(scratch("embedviz-bench-"))
 
 
 def main() -> None:

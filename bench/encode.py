@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench._report import print_table  # noqa: E402
+from bench._report import print_table, scratch  # noqa: E402
 
 
 def cosines(a, b):
@@ -47,7 +46,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--model", help="a Hugging Face model folder (default: all-MiniLM-L6-v2)")
     args = parser.parse_args()
-    os.environ.setdefault("EMBEDVIZ_CACHE_DIR", tempfile.mkdtemp(prefix="embedviz-bench-"))
+    os.environ.setdefault("EMBEDVIZ_CACHE_DIR", str(scratch("embedviz-bench-")))
 
     from text2vec import SentenceModel
 

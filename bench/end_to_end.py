@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._report import print_table, run_embedviz  # noqa: E402
+from bench._report import print_table, run_embedviz, scratch  # noqa: E402
 
 
 def plot(src: Path, out: Path, method: str, cache: str, *extra: str) -> tuple[float, float, str]:
@@ -42,7 +41,7 @@ def main() -> None:
     rows, firsts, logs = [], {}, {}
     model = ["--model", args.model]
     for n in args.n:
-        work = Path(tempfile.mkdtemp(prefix="embedviz-e2e-"))
+        work = scratch("embedviz-e2e-")
         src = work / "texts.txt"
         src.write_text("\n".join(make_texts(n)), encoding="utf-8")
         cache = str(work / "cache")

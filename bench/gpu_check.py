@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -32,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench._report import print_table  # noqa: E402
+from bench._report import print_table, scratch  # noqa: E402
 from bench._texts import make_texts  # noqa: E402
 
 SEED = ["如何更换花呗绑定银行卡", "花呗更改绑定银行卡", "如何办理银行卡", "哈里路大旋风"]
@@ -219,7 +218,7 @@ def check_chatglm(model: str):
         row("cpm_kernels imports", "cuda", "yes (ChatGLM int4/int8 on the GPU can load)")
     except Exception as err:  # noqa: BLE001 - any import failure is the finding
         row("cpm_kernels imports", "cuda", f"no: {str(err)[:80]}", verdict="absent")
-    folder = build_tiny_chatglm(Path(tempfile.mkdtemp()) / "tiny-chatglm", model)
+    folder = build_tiny_chatglm(scratch("embedviz-gpu-") / "tiny-chatglm", model)
     llm = None
 
     def load():

@@ -17,7 +17,6 @@ import argparse
 import os
 import resource
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._report import print_table, rss_mib, run_embedviz  # noqa: E402
+from bench._report import print_table, rss_mib, run_embedviz, scratch  # noqa: E402
 
 
 def peak_gib() -> float:
@@ -56,11 +55,15 @@ class AnonPeak:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--skip-encode", help="a shard folder an earlier run wrote")
+    parser.add_argument(
+        "--skip-encode",
+        help="a shard folder written by `embedviz embed TEXTS --out FOLDER` "
+        "(the shards this bench writes itself are removed when it ends)",
+    )
     args = parser.parse_args()
     from bench._texts import make_texts
 
-    work = Path(tempfile.mkdtemp(prefix="embedviz-million-"))
+    work = scratch("embedviz-million-")
     src = work / "texts.txt"
     src.write_text("\n".join(make_texts(args.n)), encoding="utf-8")
     rows = []

@@ -18,7 +18,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._report import print_table  # noqa: E402
+from bench._report import print_table, scratch  # noqa: E402
 
 
 def run_polled(args: list[str], env: dict) -> tuple[float, dict]:
@@ -68,7 +67,7 @@ def main() -> None:
 
     texts = make_texts(args.n)
     X = check_embeddings(cached_encode(load_encoder(), texts)[0])
-    work = Path(tempfile.mkdtemp(prefix="embedviz-ooc-"))
+    work = scratch("embedviz-ooc-")
     rng = np.random.default_rng(0)
     npy = work / "embeddings.npy"
     out = np.lib.format.open_memmap(

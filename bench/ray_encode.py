@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._ray_cluster import loopback_cluster  # noqa: E402
-from bench._report import print_table  # noqa: E402
+from bench._report import print_table, scratch  # noqa: E402
 
 
 def embed(src: Path, out: Path, env: dict, *extra: str) -> float:
@@ -45,7 +44,7 @@ def main() -> None:
     from bench._texts import make_texts
     from embedviz.shards import ShardStore
 
-    work = Path(tempfile.mkdtemp(prefix="embedviz-ray-bench-"))
+    work = scratch("embedviz-ray-bench-")
     src = work / "texts.txt"
     src.write_text("\n".join(make_texts(args.n)), encoding="utf-8")
     rows, outs = [], {}

@@ -15,13 +15,13 @@ from __future__ import annotations
 import csv
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._report import scratch  # noqa: E402
 from bench._texts import make_texts  # noqa: E402
 from tests.test_browser import (  # noqa: E402
     CHROMIUM,
@@ -59,7 +59,7 @@ def upload(page, path: Path, rows: int) -> None:
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    tmp = Path(tempfile.mkdtemp())
+    tmp = scratch("embedviz-docs-")
     with open(ROOT / "data" / "mixed_topics.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))[:30]
     thirty = tmp / "thirty.csv"

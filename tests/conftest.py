@@ -6,10 +6,14 @@ import os
 
 # No test may reach a model hub; a hub lookup must fail at once rather than retry.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-# Never the user's cache, even while a test is being collected (each test then gets its own).
+# Never the user's cache, even while a test is being collected (each test then gets its own);
+# removed when the run ends.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
 
 os.environ["EMBEDVIZ_CACHE_DIR"] = tempfile.mkdtemp(prefix="embedviz-test-cache-")
+atexit.register(shutil.rmtree, os.environ["EMBEDVIZ_CACHE_DIR"], ignore_errors=True)
 
 from pathlib import Path  # noqa: E402
 
