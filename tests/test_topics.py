@@ -175,6 +175,21 @@ def test_the_tree_nests_its_levels_and_names_every_node():
     assert len(tree.lines()) == len(set(coarse)) + 6 + len(set(fine))
 
 
+def test_a_large_cluster_is_split_as_its_sample_splits_it(monkeypatch):
+    # Two subtopics inside one cluster of 240 texts: found whole, and with the split learned
+    # on a sample of 60 (the switch lowered) and every member given its nearest part.
+    import embedviz.topics as topics_module
+
+    X, sub = groups([120, 120], seed=5)
+    clusters = np.zeros(len(X), dtype=np.int64)
+    texts = [f"句子{i}" for i in range(len(X))]
+    for sample in (len(X), 60):
+        monkeypatch.setattr(topics_module, "FINE_SAMPLE", sample)
+        fine = topic_tree(X, clusters, texts, random_state=0).levels[-1]
+        assert len(set(fine.tolist())) == 2
+        assert all(len(set(fine[sub == g].tolist())) == 1 for g in (0, 1)), sample
+
+
 def test_a_handful_of_texts_has_no_tree(seed_texts):
     a = embedviz.analyze(seed_texts, method="pca")
     assert a.tree is None and "topic_coarse" not in a.points_frame()
