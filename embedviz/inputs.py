@@ -118,19 +118,21 @@ def read_summary(
 ) -> str:
     """The sentence :meth:`TextBatch.summary` says; ``n_skipped`` when more rows were skipped
     than ``skipped`` lists (a stream remembers the first ones only)."""
-    parts = [f"Read {n_read} rows; kept {n_kept} texts"]
+    parts = [f"Read {n_read:,} rows; kept {n_kept:,} texts"]
     n_skipped = len(skipped) if n_skipped is None else n_skipped
     if n_skipped:
         reasons = Counter(s.reason for s in skipped)
-        detail = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
+        detail = ", ".join(f"{n:,} {r}" for r, n in reasons.most_common())
         if n_skipped > len(skipped):
             detail += f" among the first {len(skipped):,}"
         rows = ", ".join(str(s.row) for s in skipped[:10])
-        more = f" and {n_skipped - 10} more" if n_skipped > 10 else ""
-        parts.append(f"skipped {n_skipped} ({detail}; rows {rows}{more})")
+        more = f" and {n_skipped - 10:,} more" if n_skipped > 10 else ""
+        parts.append(f"skipped {n_skipped:,} ({detail}; rows {rows}{more})")
     if duplicates:
         extra = sum(duplicates.values()) - len(duplicates)
-        parts.append(f"{len(duplicates)} texts occur more than once ({extra} repeats, all kept)")
+        parts.append(
+            f"{len(duplicates):,} texts occur more than once ({extra:,} repeats, all kept)"
+        )
     return "; ".join(parts) + "."
 
 

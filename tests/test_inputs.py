@@ -117,6 +117,13 @@ def test_blank_lines_are_skipped_counted_and_located():
     assert "skipped 2 (2 blank line; rows 2, 3)" in batch.summary()
 
 
+def test_large_counts_read_as_a_person_writes_them():
+    lines = [f"第{i}句" for i in range(2500)] + [""] * 1200
+    summary = texts_from_lines("\n".join(lines) + "\n").summary()
+    assert summary.startswith("Read 3,700 rows; kept 2,500 texts; skipped 1,200 (1,200 blank")
+    assert summary.endswith("and 1,190 more).")
+
+
 def test_empty_cells_are_reported_and_labels_stay_aligned():
     data = "text,topic\n花呗,支付\n,天气\n下雨,\n".encode()
     batch = texts_from_table(read_table(data, "t.csv"), "text", label_column="topic")
