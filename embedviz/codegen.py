@@ -212,7 +212,9 @@ fig.update_layout(
     legend_title_text=LABEL_NAME,
     font=dict(family="Noto Sans CJK SC, Microsoft YaHei, WenQuanYi Zen Hei, sans-serif"),
 )
-{CHANGES_MARK}fig.write_html(OUTPUT_HTML, include_plotlyjs=True)
+# No "Share chart..." button: plotly.js would upload the figure, texts and all, to Plotly Cloud.
+{CHANGES_MARK}fig.write_html(OUTPUT_HTML, include_plotlyjs=True, config=dict(showSendToCloud=False,
+    plotlyServerURL="", modeBarButtonsToRemove=["sendChartToCloud"], displaylogo=False))
 print("wrote", OUTPUT_HTML)
 '''
 

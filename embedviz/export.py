@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from .cluster import NOISE, representatives
 from .figures._style import FONT_FAMILY
 from .figures.scatter import is_lean, lean_hover_script
+from .settings import PLOTLY_CONFIG
 from .similarity import cosine_matrix, pair_frame, pairs_above
 from .views import LEAN_NOTE, ZOOM_LABELS_SCRIPT, figures, has_zoom_labels
 
@@ -64,6 +65,7 @@ def standalone_html(
         + fig.to_html(
             full_html=False,
             include_plotlyjs=False,
+            config=PLOTLY_CONFIG,
             post_script=post_scripts[k] if k < len(post_scripts) else None,
         )
         + "</div>"

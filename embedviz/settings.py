@@ -30,6 +30,17 @@ from .errors import InputError, ParameterError
 
 PRECISIONS = ("auto", "fp16", "int8", "int4", "fp32")
 
+#: What every figure embedviz draws tells plotly.js (the app's charts, the lean map, the
+#: exported HTML, the scripts): no "Share chart..." button, which uploads the figure, every
+#: text in it, to Plotly Cloud (plotly.js shows it by default), no address to upload to, and
+#: no logo linking to plotly's site. Not from the environment: no operator may turn it on.
+PLOTLY_CONFIG = {
+    "showSendToCloud": False,
+    "plotlyServerURL": "",
+    "modeBarButtonsToRemove": ["sendChartToCloud"],
+    "displaylogo": False,
+}
+
 #: Names of the variables read elsewhere by name (a child process is given them).
 THREADS_ENV = "EMBEDVIZ_THREADS"
 UNSANDBOXED_ENV = "EMBEDVIZ_UNSANDBOXED_SCRIPTS"

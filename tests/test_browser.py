@@ -139,6 +139,10 @@ def test_paste_see_both_plots_download_and_open_offline(server, browser, tmp_pat
     hover = page.locator(".hoverlayer .hovertext").first.text_content()
     assert any(s in hover.replace("\n", "") for s in PASTED)
     page.screenshot(path=str(ARTIFACTS / "app_four_sentences.png"), full_page=True)
+    # plotly.js offers "Share chart...", which uploads the figure, every text in it, to
+    # Plotly Cloud: no figure of ours shows it.
+    assert page.locator(".modebar-btn").count() > 0
+    assert page.locator(SHARE_BUTTON).count() == 0
 
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="This view as HTML (works offline)").click()
@@ -157,6 +161,8 @@ def test_paste_see_both_plots_download_and_open_offline(server, browser, tmp_pat
     exported_ticks = view.locator(".xtick text").all_text_contents()
     assert any("花呗更改绑定" in t for t in exported_ticks)
     assert [u for u in requests if not u.startswith("file:")] == []
+    view.locator(".js-plotly-plot").first.hover()
+    assert view.locator(".modebar-btn").count() > 0 and view.locator(SHARE_BUTTON).count() == 0
     view.screenshot(path=str(ARTIFACTS / "exported_html.png"), full_page=True)
     offline.close()
     context.close()
@@ -380,6 +386,10 @@ def overlaps(boxes) -> list:
         for b in boxes[k + 1 :]
         if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
     ]
+
+
+#: plotly.js's modebar button that uploads the figure to Plotly Cloud.
+SHARE_BUTTON = ".modebar-btn[data-title^='Share chart']"
 
 
 def pick(page, label: str, option) -> None:
@@ -607,6 +617,8 @@ def test_lean_map_fetches_the_hovered_text_as_text_and_its_selection_lists_texts
             points = frame.locator(".scatterlayer .point")
             points.first.wait_for(timeout=60_000)
             assert points.count() == 30
+            assert frame.locator(".modebar-btn").count() > 0
+            assert frame.locator(SHARE_BUTTON).count() == 0  # no upload to Plotly Cloud
             box, label = frame.locator("#hover-text"), frame.locator(".hoverlayer .hovertext")
             rows = set()
             for i in range(points.count()):

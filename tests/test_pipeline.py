@@ -396,6 +396,8 @@ def test_the_script_of_own_embeddings_reads_them_beside_it(topics):
     assert list(a.script_files()) == ["embeddings.npy"]
     result = run_script(script, files=a.script_files())
     assert result.ok, result.output
+    # Its page offers no upload of the figure to Plotly Cloud (test_browser checks ours).
+    assert '"showSendToCloud": false' in result.html and "PLOTLYENV.BASE_URL=" not in result.html
 
 
 @pytest.mark.slow

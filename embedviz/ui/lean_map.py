@@ -25,6 +25,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from ..analysis import ZOOM_LABELS_FUNCTION
+from ..settings import PLOTLY_CONFIG
 
 #: Texts per file the page fetches: a 1,000-text file of short texts is ~40 KB.
 CHUNK = 1000
@@ -85,6 +86,7 @@ def lean_map(fig: go.Figure, texts: Sequence[str], key: str) -> list[int] | None
         figure_id=hashlib.sha1(spec.encode("utf-8")).hexdigest(),
         texts_at=publish_texts(texts),
         chunk=CHUNK,
+        config=PLOTLY_CONFIG,
         height=int(fig.layout.height or 600),
         key=key,
         default=None,

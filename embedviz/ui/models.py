@@ -10,6 +10,7 @@ from ..analysis import OWN_EMBEDDINGS, Analysis
 from ..comparison import Comparison, compare_runs, run_like, score_file
 from ..encoders.catalog import canonical_spec, offered, offline_multilingual
 from ..errors import EmbedvizError
+from ..settings import PLOTLY_CONFIG
 from .panels import show_table
 from .sidebar import OTHER_MODEL, server_is_local
 from .stages import app_hook
@@ -116,7 +117,7 @@ def sts_panel(a: Analysis, spec_b: str | None, state: dict) -> None:
         for note in scores.pairs.notes:
             st.caption(safe(note))
         st.dataframe(scores.frame(), hide_index=True, key="sts_table")
-        st.plotly_chart(scores.figure(), theme=None, key="sts_figure")
+        st.plotly_chart(scores.figure(), theme=None, config=PLOTLY_CONFIG, key="sts_figure")
 
 
 def compare_with(a: Analysis, spec: str, twin_column: str) -> Comparison:
@@ -162,6 +163,7 @@ def show_comparison(c: Comparison, key: str) -> None:
     event = st.plotly_chart(
         c.figure(colour_by=colour_by),
         theme=None,
+        config=PLOTLY_CONFIG,
         key=f"models_map_{key}_{colour_by}",
         on_select="rerun",
         selection_mode=("box", "lasso", "points"),
@@ -179,6 +181,7 @@ def show_comparison(c: Comparison, key: str) -> None:
         st.plotly_chart(
             c.figure(colour_by=colour_by, highlight=chosen),
             theme=None,
+            config=PLOTLY_CONFIG,
             key=f"models_selected_map_{key}",
         )
         st.caption("Their nearest texts under A and under B:")

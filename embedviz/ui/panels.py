@@ -21,6 +21,7 @@ from ..analysis import (
 from ..codegen import describe_isolation, isolation, revise_script, run_script
 from ..errors import EmbedvizError
 from ..llm import INSTALL_HINT
+from ..settings import PLOTLY_CONFIG
 from ..spec import PROJECTORS
 from .lean_map import lean_map
 from .stages import faithfulness, get_llm, project_with
@@ -119,6 +120,7 @@ def map_panel(analysis: Analysis, view_key: str) -> None:
         event = st.plotly_chart(
             scatter,
             theme=None,
+            config=PLOTLY_CONFIG,
             key=f"scatter_{view_key}",
             on_select="rerun",
             selection_mode=("box", "lasso", "points"),
@@ -146,7 +148,7 @@ def map_panel(analysis: Analysis, view_key: str) -> None:
     left, right = st.columns([3, 2])
     heat = analysis.heatmap(selection)
     if heat.figure is not None:
-        left.plotly_chart(heat.figure, theme=None, key="heatmap")
+        left.plotly_chart(heat.figure, theme=None, config=PLOTLY_CONFIG, key="heatmap")
     left.caption(heat.note)
     with right:
         scores_row(analysis)
@@ -413,7 +415,9 @@ def compare_tab(analysis: Analysis) -> None:
         with st.spinner(f"{spec.method_label} …"):
             p = project_with(analysis.embeddings, spec)
             fig = analysis.compare_figure(p, faithfulness(analysis.embeddings, p.coords), colour_by)
-        columns[k % len(columns)].plotly_chart(fig, theme=None, key=f"compare_{method}")
+        columns[k % len(columns)].plotly_chart(
+            fig, theme=None, config=PLOTLY_CONFIG, key=f"compare_{method}"
+        )
 
 
 # ---------------------------------------------------------------- the LLM
@@ -598,7 +602,7 @@ def show_run(result) -> None:
             "was drawn, so that your browser sends nothing anywhere:"
         )
         st.text("\n".join(result.removed))
-    st.plotly_chart(result.figure(), theme=None, key="script_figure")
+    st.plotly_chart(result.figure(), theme=None, config=PLOTLY_CONFIG, key="script_figure")
     st.download_button(
         "The script's figure (HTML, works offline)",
         result.html,
