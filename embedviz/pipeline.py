@@ -45,7 +45,7 @@ from .cluster import Clustering, adjusted_rand, cluster
 from .encoders import DEFAULT_MODEL, OWN_EMBEDDINGS, load_encoder, select_encoder
 from .errors import InputError, ParameterError
 from .inputs import TextBatch, clean_texts
-from .keywords import keyword_labels
+from .keywords import keyword_labels, words_kept
 from .project import Projection, project, warm_up
 from .quality import neighbourhood_scores
 from .spec import DEFAULT_CLUSTER, DEFAULT_METHOD, RunSpec
@@ -345,10 +345,12 @@ def analyze(
 
     projection = run_stage("project", hooks, X=X, spec=spec)
     clustering = run_stage("cluster", hooks, X=X, spec=spec)
-    keywords = run_stage("keywords", hooks, texts=batch.texts, clustering=clustering, X=X)
-    tree = run_stage(
-        "tree", hooks, texts=batch.texts, X=X, clustering=clustering, keywords=keywords, spec=spec
-    )
+    with words_kept():  # the clusters' keywords and the tree's read the same texts' words
+        keywords = run_stage("keywords", hooks, texts=batch.texts, clustering=clustering, X=X)
+        tree = run_stage(
+            "tree", hooks, texts=batch.texts, X=X, clustering=clustering, keywords=keywords,
+            spec=spec,
+        )  # fmt: skip
     scores = run_stage("score", hooks, X=X, coords=projection.coords)
 
     score_dict = {

@@ -99,9 +99,15 @@ def test_a_name_jieba_does_not_know_stays_whole_and_known_words_split():
     # Dictionary words are split as usual, even in a run found nowhere else.
     words = text_words(["明天会不会下雨", "Python里怎么把列表反转"])
     assert {"明天", "下雨"} <= words[0] and {"python", "列表", "反转"} <= words[1]
-    # The last texts' words are kept for the tree's levels; other texts are read afresh.
-    assert text_words(["明天会不会下雨", "Python里怎么把列表反转"]) == words
-    assert text_words(["如何办理银行卡"]) == [{"办理", "银行卡"}]
+    # Inside a run the last texts' words are kept for the tree's levels (the same sets, not
+    # read again); other texts are read afresh, and nothing is held after the run.
+    from embedviz.keywords import words_kept
+
+    with words_kept():
+        first = text_words(["明天会不会下雨", "Python里怎么把列表反转"])
+        assert first == words and text_words(["明天会不会下雨", "Python里怎么把列表反转"]) is first
+        assert text_words(["如何办理银行卡"]) == [{"办理", "银行卡"}]
+    assert text_words(["如何办理银行卡"]) is not text_words(["如何办理银行卡"])
 
 
 def test_keywords_of_mixed_clusters_weigh_chinese_and_english_by_texts():
