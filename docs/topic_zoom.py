@@ -31,11 +31,9 @@ from tests.test_browser import (  # noqa: E402
     start_streamlit,
     wait_for_port,
 )
+from tests.test_topics import ZOOM_NAMES, zoom_to  # noqa: E402
 
 DOCS = ROOT / "docs"
-
-READ = """() => { var gd = document.querySelectorAll('.js-plotly-plot')[0];
-    return (gd.layout.annotations || []).filter(a => a.name === 'zoom label').map(a => a.text); }"""
 
 
 def main() -> None:
@@ -63,24 +61,18 @@ def main() -> None:
         page = context.new_page()
         page.goto(page_file.as_uri())
         page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-        page.wait_for_function(f"() => ({READ})().length > 0", timeout=30_000)
+        page.wait_for_function(f"() => ({ZOOM_NAMES})().length > 0", timeout=30_000)
         time.sleep(1)
         plot = page.locator(".js-plotly-plot").first
         plot.screenshot(path=str(DOCS / "topics_out.png"))
-        print("zoomed out:", page.evaluate(READ))
-        zoom = f"""() => {{ var gd = document.querySelectorAll('.js-plotly-plot')[0];
-            var xr = gd.layout.xaxis.range, yr = gd.layout.yaxis.range, z = {middle["zoom"]} * 1.2;
-            var wx = (xr[1] - xr[0]) / z / 2, wy = (yr[1] - yr[0]) / z / 2;
-            return Plotly.relayout(gd, {{'xaxis.range': [{target["x"]} - wx, {target["x"]} + wx],
-                                         'yaxis.range': [{target["y"]} - wy, {target["y"]} + wy]}});
-        }}"""
-        page.evaluate(zoom)
+        print("zoomed out:", page.evaluate(ZOOM_NAMES))
+        page.evaluate(zoom_to(target["x"], target["y"], middle["zoom"] * 1.2))
         page.wait_for_function(
-            f"() => ({READ})().includes({json.dumps(target['text'])})", timeout=30_000
+            f"() => ({ZOOM_NAMES})().includes({json.dumps(target['text'])})", timeout=30_000
         )
         time.sleep(1)
         plot.screenshot(path=str(DOCS / "topics_in.png"))
-        print("zoomed in:", page.evaluate(READ))
+        print("zoomed in:", page.evaluate(ZOOM_NAMES))
         print("wrote", DOCS / "topics_out.png", DOCS / "topics_in.png")
         app(browser, corpus)
         browser.close()

@@ -244,6 +244,21 @@ def test_the_maps_names_follow_the_zoom_and_never_overlap_at_theirs():
     assert {ann.text for ann in plain.layout.annotations} == set(a.cluster_names.values())
 
 
+#: The names the first map on a page shows at its zoom now (JavaScript, for page.evaluate).
+ZOOM_NAMES = """() => { var gd = document.querySelectorAll('.js-plotly-plot')[0];
+    return (gd.layout.annotations || []).filter(a => a.name === 'zoom label')
+        .map(a => a.text); }"""
+
+
+def zoom_to(x: float, y: float, zoom: float) -> str:
+    """JavaScript that zooms the first map on a page ``zoom`` times in, centred on (x, y)."""
+    return f"""() => {{ var gd = document.querySelectorAll('.js-plotly-plot')[0];
+        var xr = gd.layout.xaxis.range, yr = gd.layout.yaxis.range, z = {zoom};
+        var wx = (xr[1] - xr[0]) / z / 2, wy = (yr[1] - yr[0]) / z / 2;
+        return Plotly.relayout(gd, {{'xaxis.range': [{x} - wx, {x} + wx],
+                                     'yaxis.range': [{y} - wy, {y} + wy]}}); }}"""
+
+
 @pytest.mark.browser
 def test_the_exported_maps_names_change_as_you_zoom(tmp_path):
     from playwright.sync_api import sync_playwright
@@ -260,22 +275,14 @@ def test_the_exported_maps_names_change_as_you_zoom(tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(page_file.as_uri())
         page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-        read = """() => { var gd = document.querySelectorAll('.js-plotly-plot')[0];
-            return (gd.layout.annotations || []).filter(a => a.name === 'zoom label')
-                .map(a => a.text); }"""
-        page.wait_for_function(f"() => ({read})().length > 0", timeout=30_000)
-        assert sorted(page.evaluate(read)) == sorted(a["text"] for a in layers[0]["annotations"])
+        page.wait_for_function(f"() => ({ZOOM_NAMES})().length > 0", timeout=30_000)
+        coarse = sorted(a["text"] for a in layers[0]["annotations"])
+        assert sorted(page.evaluate(ZOOM_NAMES)) == coarse
         target = layers[-1]["annotations"][0]
-        zoom = f"""() => {{ var gd = document.querySelectorAll('.js-plotly-plot')[0];
-            var xr = gd.layout.xaxis.range, yr = gd.layout.yaxis.range, z = {layers[-1]["zoom"]};
-            var wx = (xr[1] - xr[0]) / z / 2, wy = (yr[1] - yr[0]) / z / 2;
-            return Plotly.relayout(gd, {{'xaxis.range': [{target["x"]} - wx, {target["x"]} + wx],
-                                         'yaxis.range': [{target["y"]} - wy, {target["y"]} + wy]}});
-        }}"""
-        page.evaluate(zoom)
+        page.evaluate(zoom_to(target["x"], target["y"], layers[-1]["zoom"]))
         page.wait_for_function(
-            f"() => ({read})().includes({json.dumps(target['text'])})", timeout=30_000
+            f"() => ({ZOOM_NAMES})().includes({json.dumps(target['text'])})", timeout=30_000
         )
         finest = {a["text"] for a in layers[-1]["annotations"]}
-        assert set(page.evaluate(read)) <= finest
+        assert set(page.evaluate(ZOOM_NAMES)) <= finest
         browser.close()
