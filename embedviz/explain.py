@@ -597,17 +597,17 @@ def explain_clusters(
             failed = err
             return answer, {}
 
+    keywords = keywords or {}
     for g, p in enumerate(shown):
         neighbour = by_id.get(p.nearest)
         taken = [e.label for e in out if not e.fallback]
-        words = keywords or {}
         prompt = build_prompt(
             p,
             neighbour,
             texts,
             taken=taken,
-            keywords=words.get(p.cluster, ""),
-            neighbour_keywords=words.get(p.nearest, "") if p.nearest is not None else "",
+            keywords=keywords.get(p.cluster, ""),
+            neighbour_keywords=keywords.get(p.nearest, "") if p.nearest is not None else "",
         )
         transcript += f"\n[cluster {p.cluster}] "
         messages = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
@@ -633,7 +633,7 @@ def explain_clusters(
         out.append(e)
     if failed is not None and not any(e.evidence or e.versus for e in out if not e.fallback):
         raise failed
-    _tell_apart(out, keywords or {})
+    _tell_apart(out, keywords)
     return out
 
 
